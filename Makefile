@@ -1,0 +1,74 @@
+# `make run` installs what is missing, builds the spaCy pipeline, loads the
+# database, trains when the training data changed, and starts the assistant.
+# `make test` runs every test. See README.md.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/alliance.tar.gz
+SPACY_MODEL := models/spacy_fr/meta.json
+TRAINING_DATA := config.yml domain.yml $(shell find data/rasa -name '*.yml' 2>/dev/null)
+RUFF := $(VENV)/bin/ruff check --line-length 120 --target-version py310
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+# Rasa 3.6 needs Python 3.10; the default python3 may be newer.
+PYTHON310 ?= $(shell for p in python3.10 $$(ls -d /root/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10 2>/dev/null); do $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo $$p && break; done)
+
+.PHONY: run test install spacy train db lint unit validate stories conversation crossval bench lock clean
+
+run: install $(SPACY_MODEL) $(MODEL) db
+	$(PY) -m bot.stack run
+
+test: install $(SPACY_MODEL) $(MODEL) db lint validate unit stories conversation
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 refuses newer versions)"; exit 1; }
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<25"
+	$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	$(PY) -m pip check
+	touch $@
+
+$(SPACY_MODEL): bot/spacy_model.py | install
+	$(PY) -m bot.spacy_model
+
+spacy: $(SPACY_MODEL)
+
+$(MODEL): $(TRAINING_DATA) $(SPACY_MODEL) | install
+	$(RASA) train --config config.yml --domain domain.yml --data data/rasa --out models --fixed-model-name alliance
+
+train: $(MODEL)
+
+db: install
+	$(PY) -m bot.loader
+
+lint: install
+	$(RUFF) bot actions tests bench
+
+validate: install
+	$(RASA) data validate --config config.yml --domain domain.yml --data data/rasa
+
+unit: install
+	$(PY) -m pytest -q tests/unit
+
+stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+
+conversation: $(MODEL)
+	$(PY) -m pytest -q tests/conversation tests/nlu
+
+crossval: $(SPACY_MODEL)
+	$(PY) -m bench.crossval
+
+bench: $(MODEL)
+	$(PY) -m bench.run
+
+lock:
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf results .run models/alliance.tar.gz

@@ -1,0 +1,195 @@
+"""The questionnaire form: reading answers, asking questions, and the in-form commands.
+
+The form ``diagnostic_form`` (domain.yml) lists the 13 question slots. Rasa asks
+a question by running ``action_ask_<question id>`` and reads each reply through
+``validate_diagnostic_form``. Messages that are not answers (why, back, doors,
+chit-chat…) are refused by the validation so that the dialogue rules handle
+them, after which the form asks the same question again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import (
+    FORM_NAME,
+    MISUNDERSTOOD_SLOT,
+    REQUESTED_SLOT,
+    answers_from,
+    asked_question,
+    in_thread,
+    questionnaire,
+)
+from bot import diagnostics
+from bot.answers import ANSWER_PAYLOAD_INTENT, interpret, is_answering_intent, summarise
+from bot.questionnaire import Question
+
+# The form's slots, in order. A unit test checks that this equals the questionnaire
+# ids and the form's required_slots in domain.yml (Rasa needs one ask action per slot).
+QUESTION_IDS = (
+    "actor_type", "size", "scale", "theme",
+    "experience", "partners", "organisation", "evaluation",
+    "resources", "support",
+    "goal", "partners_wanted", "horizon",
+)  # fmt: skip
+
+
+def answer_payload(question_id: str, option_id: str) -> str:
+    """The public button payload of an answer (a contract with integrators and tests)."""
+    return f'/answer{{"question_id": "{question_id}", "choice": "{option_id}"}}'
+
+
+def question_buttons(question: Question) -> list[dict[str, str]]:
+    buttons = [{"title": option.label, "payload": answer_payload(question.id, option.id)} for option in question.choices]
+    buttons.append({"title": "Pourquoi cette question ?", "payload": "/why_question"})
+    return buttons
+
+
+def _message_already_handled(tracker: Tracker) -> bool:
+    """True when the latest user message was an interruption already answered by a rule.
+
+    The form is then only coming back to its question: the message must not be
+    read a second time as an answer.
+    """
+    events = tracker.events
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action_execution_rejected":
+            return True
+    return False
+
+
+class AskQuestion(Action):
+    """Asks one question: « Question n/13 », the text and its buttons."""
+
+    question_id: ClassVar[str]
+
+    def name(self) -> str:
+        return f"action_ask_{self.question_id}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        survey = questionnaire()
+        question = survey.question(self.question_id)
+        position = survey.position(question.id)
+        dispatcher.utter_message(
+            text=f"Question {position}/{survey.total} — {question.text}", buttons=question_buttons(question)
+        )
+        await in_thread(diagnostics.record_progress, tracker.sender_id, answers_from(tracker), question.id)
+        return []
+
+
+# One ask action per question (Rasa finds them by name: action_ask_<slot>).
+ASK_ACTIONS = tuple(
+    type(f"AskQuestion_{question_id}", (AskQuestion,), {"question_id": question_id}) for question_id in QUESTION_IDS
+)
+
+
+class ValidateDiagnosticForm(Action):
+    """Reads the latest message as answers: the asked question, and profile facts given in passing."""
+
+    def name(self) -> str:
+        return f"validate_{FORM_NAME}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if _message_already_handled(tracker):
+            return []
+        survey = questionnaire()
+        parse = tracker.latest_message or {}
+        intent = (parse.get("intent") or {}).get("name")
+        answered = answers_from(tracker)
+        asked = asked_question(tracker)
+
+        if asked is None:
+            # The form is being activated: keep the profile facts the opening message gave.
+            reading = interpret(survey, parse, None, answered) if intent != ANSWER_PAYLOAD_INTENT else None
+            if not reading or not reading.answers:
+                return []
+            dispatcher.utter_message(response="utter_answers_understood", summary=summarise(survey, reading.answers))
+            return [SlotSet(question_id, value) for question_id, value in reading.answers.items()]
+
+        if not is_answering_intent(intent):
+            return []  # an interruption: the form refuses it and a rule answers it
+
+        reading = interpret(survey, parse, asked, answered)
+        if reading.forged_payload:
+            dispatcher.utter_message(response="utter_invalid_choice")
+            return [SlotSet(asked, None)]
+        if not reading.answers:
+            failures = int(tracker.get_slot(MISUNDERSTOOD_SLOT) or 0)
+            dispatcher.utter_message(response="utter_not_understood_again" if failures else "utter_not_understood_answer")
+            return [SlotSet(asked, None), SlotSet(MISUNDERSTOOD_SLOT, failures + 1)]
+
+        clicked_the_asked_question = intent == ANSWER_PAYLOAD_INTENT and set(reading.answers) == {asked}
+        if not clicked_the_asked_question:
+            response = "utter_answers_understood"
+            if intent == ANSWER_PAYLOAD_INTENT:
+                response = "utter_answer_changed"  # an older button was clicked
+            dispatcher.utter_message(response=response, summary=summarise(survey, reading.answers))
+        events: list[EventType] = [SlotSet(question_id, value) for question_id, value in reading.answers.items()]
+        if asked not in reading.answers:
+            events.append(SlotSet(asked, None))
+        events.append(SlotSet(MISUNDERSTOOD_SLOT, 0))
+        return events
+
+
+class ExplainQuestion(Action):
+    """« Pourquoi cette question ? »: why the asked question matters."""
+
+    def name(self) -> str:
+        return "action_explain_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        asked = asked_question(tracker)
+        if asked is None:
+            dispatcher.utter_message(response="utter_no_question")
+            return []
+        dispatcher.utter_message(response="utter_why_intro", why=questionnaire().question(asked).why)
+        return []
+
+
+class GoBack(Action):
+    """« Revenir à la question précédente »: forget the previous answer so the form asks it again."""
+
+    def name(self) -> str:
+        return "action_go_back"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        survey = questionnaire()
+        asked = asked_question(tracker)
+        previous = survey.previous(asked) if asked else None
+        if previous is None:
+            dispatcher.utter_message(response="utter_back_first")
+            return []
+        dispatcher.utter_message(response="utter_back_done")
+        return [SlotSet(previous.id, None), SlotSet(REQUESTED_SLOT, None), SlotSet(MISUNDERSTOOD_SLOT, 0)]
+
+
+class RestartDiagnostic(Action):
+    """« Recommencer »: every answer forgotten, the diagnostic in progress closed."""
+
+    def name(self) -> str:
+        return "action_restart_diagnostic"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        await in_thread(diagnostics.abandon, tracker.sender_id)
+        dispatcher.utter_message(response="utter_restarted")
+        cleared = [SlotSet(question_id, None) for question_id in questionnaire().question_ids]
+        return [*cleared, SlotSet(REQUESTED_SLOT, None), SlotSet(MISUNDERSTOOD_SLOT, 0)]
+
+
+class StopDiagnostic(Action):
+    """« Arrêter »: pause the questionnaire; the answers stay for a later « reprendre »."""
+
+    def name(self) -> str:
+        return "action_stop_diagnostic"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(
+            response="utter_stopped", answered=len(answers_from(tracker)), total=questionnaire().total
+        )
+        return [SlotSet(REQUESTED_SLOT, None), SlotSet(MISUNDERSTOOD_SLOT, 0)]

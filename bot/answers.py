@@ -1,0 +1,207 @@
+"""Reading a user's message as answers to the questionnaire.
+
+The NLU (Rasa) gives an intent ranking and entities; this module turns them
+into option ids, in the context of the question being asked:
+
+* a button payload (intent ``answer``) is taken as it is, if its question and
+  option exist (a forged one is refused and nothing is stored);
+* an exact option label typed by hand is taken as it is;
+* profile entities (actor type, size, scale, theme) may answer several
+  questions in one message (« une asso de quartier, que des bénévoles »);
+  a head-count (« on est 15 salariés ») gives the size;
+* partner-type entities answer the two « partners » questions when asked;
+* for the sentence-level questions, each option has its intent
+  ``inform_<question>_<option>``; the best-ranked option *of the question asked*
+  wins, so « pas encore » means ``aucun`` or ``non`` depending on the question.
+
+No Rasa import: the parse is the plain dict Rasa puts in ``latest_message``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.questionnaire import NSP, Question, Questionnaire
+
+ANSWER_PAYLOAD_INTENT = "answer"
+DONT_KNOW_INTENT = "dont_know"
+PROFILE_ENTITY_QUESTIONS = {"actor_type": "actor_type", "size": "size", "scale": "scale", "theme": "theme"}
+PARTNER_ENTITY = "partner_type"
+PARTNER_QUESTIONS = ("partners", "partners_wanted")
+ALL_PARTNERS_OPTION = "tous"
+OPTION_INTENT_PREFIX = "inform_"
+# Intents under which a message may carry an answer; any other intent (why, back,
+# doors, chit-chat…) is an interruption handled by the dialogue rules.
+ANSWERING_INTENTS = frozenset({ANSWER_PAYLOAD_INTENT, DONT_KNOW_INTENT, "inform", "affirm", "deny", "nlu_fallback"})
+# Below this confidence, the best option of the asked question is a guess, not an answer.
+MIN_OPTION_CONFIDENCE = 0.05
+
+_HEADCOUNT = re.compile(
+    r"(\d[\d  .]*)\s*(?:salarie|employe|personne|collaborateur|etp|agent|permanent)", re.IGNORECASE
+)
+SIZE_BUCKETS = ((0, "benevole"), (1, "tpe"), (10, "pme"), (250, "grande"))
+
+Answer = str | list[str]
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What a message says about the questionnaire."""
+
+    answers: dict[str, Answer] = field(default_factory=dict)
+    # True when the message was a questionnaire button whose question or option does not exist.
+    forged_payload: bool = False
+
+    def answers_question(self, question_id: str | None) -> bool:
+        return question_id is not None and question_id in self.answers
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, no punctuation, single spaces: how labels are compared."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    without_accents = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(re.sub(r"[^\w]+", " ", without_accents).split())
+
+
+def is_answering_intent(intent: str | None) -> bool:
+    """True when a message with this intent should be read as an answer."""
+    return intent is not None and (intent in ANSWERING_INTENTS or intent.startswith(OPTION_INTENT_PREFIX))
+
+
+def size_from_headcount(text: str) -> str | None:
+    """« on est 15 salariés » → ``pme``; None when no head-count is written."""
+    match = _HEADCOUNT.search(normalise(text).replace(" ", " "))
+    if not match:
+        return None
+    digits = re.sub(r"\D", "", match.group(1))
+    if not digits:
+        return None
+    count = int(digits)
+    return next(option for threshold, option in reversed(SIZE_BUCKETS) if count >= threshold)
+
+
+def _intent_name(parse: Mapping[str, Any]) -> str | None:
+    intent = parse.get("intent") or {}
+    return intent.get("name")
+
+
+def _entity_values(parse: Mapping[str, Any], entity_type: str) -> list[str]:
+    """Distinct values of one entity type, in the order they appear in the message."""
+    values: list[str] = []
+    entities = sorted(parse.get("entities") or [], key=lambda entity: entity.get("start", 0))
+    for entity in entities:
+        value = entity.get("value")
+        if entity.get("entity") == entity_type and isinstance(value, str) and value not in values:
+            values.append(value)
+    return values
+
+
+def _payload_answer(questionnaire: Questionnaire, parse: Mapping[str, Any]) -> Interpretation:
+    question_ids = _entity_values(parse, "question_id")
+    choices = _entity_values(parse, "choice")
+    if len(question_ids) != 1 or len(choices) != 1:
+        return Interpretation(forged_payload=True)
+    question_id, choice = question_ids[0], choices[0]
+    if not questionnaire.has_question(question_id) or not questionnaire.is_valid_answer(question_id, choice):
+        return Interpretation(forged_payload=True)
+    return Interpretation(answers={question_id: choice})
+
+
+def _label_match(question: Question, text: str) -> str | None:
+    typed = normalise(text)
+    for option in question.choices:
+        if typed in (normalise(option.label), normalise(option.id)):
+            return option.id
+    return None
+
+
+def _partner_answer(question: Question, partners: Sequence[str]) -> Answer | None:
+    valid = [value for value in partners if value in question.option_ids or (question.multi and value in question.multi.choices)]
+    if not valid:
+        return None
+    if len(valid) == 1:
+        return valid[0]
+    if question.is_multi:
+        return valid
+    if ALL_PARTNERS_OPTION in question.option_ids and len(valid) >= 3:
+        return ALL_PARTNERS_OPTION
+    return valid[0]  # a single-choice question: the first type named
+
+
+def _best_option_by_intent(question: Question, parse: Mapping[str, Any]) -> str | None:
+    candidates = {f"{OPTION_INTENT_PREFIX}{question.id}_{option.id}": option.id for option in question.options}
+    ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
+    best = max(
+        ((entry.get("confidence") or 0.0, candidates[entry["name"]]) for entry in ranking if entry.get("name") in candidates),
+        default=None,
+    )
+    if best is None or best[0] < MIN_OPTION_CONFIDENCE:
+        return None
+    return best[1]
+
+
+def interpret(
+    questionnaire: Questionnaire,
+    parse: Mapping[str, Any],
+    asked: str | None,
+    answered: Mapping[str, Any] | None = None,
+) -> Interpretation:
+    """Read ``parse`` (Rasa's parse of one message) while question ``asked`` is pending.
+
+    Only the asked question and profile questions not answered yet are filled:
+    a passing remark never overwrites an earlier answer. ``asked`` is None when
+    the questionnaire is not running (only profile facts are read then).
+    """
+    answered = answered or {}
+    intent = _intent_name(parse)
+    if intent == ANSWER_PAYLOAD_INTENT:
+        return _payload_answer(questionnaire, parse)
+    question = questionnaire.question(asked) if asked and questionnaire.has_question(asked) else None
+    text = parse.get("text") or ""
+    answers: dict[str, Answer] = {}
+
+    def may_fill(question_id: str) -> bool:
+        return question_id == asked or (question_id not in answered and question_id not in answers)
+
+    if question is not None:
+        if intent == DONT_KNOW_INTENT:
+            return Interpretation(answers={question.id: NSP})
+        typed_option = _label_match(question, text)
+        if typed_option is not None:
+            return Interpretation(answers={question.id: typed_option})
+
+    for entity_type, question_id in PROFILE_ENTITY_QUESTIONS.items():
+        for value in _entity_values(parse, entity_type):
+            if may_fill(question_id) and questionnaire.is_valid_answer(question_id, value) and value != NSP:
+                answers[question_id] = value
+                break
+    headcount_size = size_from_headcount(text)
+    if headcount_size and (asked == "size" or "size" not in answers) and may_fill("size"):
+        answers["size"] = headcount_size
+
+    if question is not None and question.id not in answers:
+        if question.id in PARTNER_QUESTIONS:
+            partner_answer = _partner_answer(question, _entity_values(parse, PARTNER_ENTITY))
+            if partner_answer is not None:
+                answers[question.id] = partner_answer
+        if question.id not in answers and question.id not in PROFILE_ENTITY_QUESTIONS:
+            option_id = _best_option_by_intent(question, parse)
+            if option_id is not None:
+                answers[question.id] = option_id
+    return Interpretation(answers=answers)
+
+
+def summarise(questionnaire: Questionnaire, answers: Mapping[str, Answer]) -> str:
+    """One line confirming answers, in questionnaire order: « une association, bénévoles uniquement »."""
+    parts: list[str] = []
+    for question in questionnaire.questions:
+        if question.id not in answers:
+            continue
+        value = answers[question.id]
+        values = value if isinstance(value, list) else [value]
+        parts.append(" et ".join(question.option(item).summary for item in values))
+    return ", ".join(parts)

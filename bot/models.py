@@ -1,0 +1,93 @@
+"""SQLAlchemy tables of the project database.
+
+The questionnaire (doors, levels, questions, options) is loaded from
+``data/questionnaire.yml`` by :mod:`bot.loader`; diagnostics are written by the
+action server as users answer. Rasa's own tracker store is a separate database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class DoorRow(Base):
+    __tablename__ = "doors"
+
+    id = Column(String(32), primary_key=True)
+    position = Column(Integer, nullable=False)
+    label = Column(String(200), nullable=False)
+    data = Column(JSON, nullable=False)
+
+
+class LevelRow(Base):
+    __tablename__ = "levels"
+
+    id = Column(String(32), primary_key=True)
+    position = Column(Integer, nullable=False)
+    label = Column(String(200), nullable=False)
+    data = Column(JSON, nullable=False)
+
+
+class QuestionRow(Base):
+    __tablename__ = "questions"
+
+    id = Column(String(64), primary_key=True)
+    position = Column(Integer, nullable=False, unique=True)
+    section = Column(String(32), nullable=False)
+    text = Column(Text, nullable=False)
+    data = Column(JSON, nullable=False)
+
+
+class OptionRow(Base):
+    __tablename__ = "options"
+    __table_args__ = (UniqueConstraint("question_id", "option_id"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    question_id = Column(String(64), ForeignKey("questions.id", ondelete="CASCADE"), nullable=False)
+    option_id = Column(String(64), nullable=False)
+    position = Column(Integer, nullable=False)
+    label = Column(String(300), nullable=False)
+    score = Column(Integer, nullable=True)
+    data = Column(JSON, nullable=False)
+
+
+class QuestionnaireRules(Base):
+    """The parts of the questionnaire that are not rows: dimensions, tie-break, maturity rules."""
+
+    __tablename__ = "questionnaire_rules"
+
+    id = Column(Integer, primary_key=True)
+    data = Column(JSON, nullable=False)
+    loaded_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Diagnostic(Base):
+    """One run of the questionnaire by one conversation (no name, no e-mail, no address)."""
+
+    __tablename__ = "diagnostics"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    status = Column(String(16), nullable=False, default="in_progress")
+    answers = Column(JSON, nullable=False, default=dict)
+    current_question = Column(String(64), nullable=True)
+    started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    completed_at = Column(DateTime(timezone=True), nullable=True)
+    door = Column(String(32), nullable=True)
+    level = Column(String(32), nullable=True)
+    maturity = Column(Integer, nullable=True)
+    result = Column(JSON, nullable=True)
+
+    def answers_dict(self) -> dict[str, Any]:
+        return dict(self.answers or {})

@@ -1,0 +1,56 @@
+"""Runtime settings, read from the environment and an optional ``.env`` file.
+
+Every process (action server, web app, loader, tests) gets its configuration
+from here, so one ``.env`` file switches the whole project, e.g. from the
+default SQLite files to PostgreSQL. Nothing is read at import time: call
+:func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = REPO_ROOT / ".run"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the processes need to know about their surroundings."""
+
+    database_url: str
+    tracker_store_url: str
+    rasa_url: str
+    action_server_url: str
+    web_host: str
+    web_port: int
+    questionnaire_path: Path
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _default_sqlite(name: str) -> str:
+    return f"sqlite:///{RUN_DIR / name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the settings once per process (``.env`` does not override real variables)."""
+    load_dotenv(REPO_ROOT / ".env", override=False)
+    env = os.environ
+    return Settings(
+        database_url=env.get("DATABASE_URL") or _default_sqlite("alliance.db"),
+        tracker_store_url=env.get("TRACKER_STORE_URL") or _default_sqlite("tracker.db"),
+        rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005"),
+        action_server_url=env.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook"),
+        web_host=env.get("WEB_HOST", "127.0.0.1"),
+        web_port=int(env.get("WEB_PORT", "8000")),
+        questionnaire_path=Path(env.get("QUESTIONNAIRE_PATH") or REPO_ROOT / "data" / "questionnaire.yml"),
+    )
