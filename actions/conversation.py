@@ -15,7 +15,7 @@ SUGGESTIONS = {
     "ask_doors": ("Découvrir les 4 portes d'entrée", "/ask_doors"),
     "ask_door": ("Découvrir les 4 portes d'entrée", "/ask_doors"),
     "ask_levels": ("Les niveaux de maturité", "/ask_levels"),
-    "restart": ("Recommencer le diagnostic", "/restart"),
+    "restart_diagnostic": ("Recommencer le diagnostic", "/restart_diagnostic"),
     "show_menu": ("Voir le menu", "/show_menu"),
 }
 MIN_SUGGESTION_CONFIDENCE = 0.05

@@ -64,8 +64,12 @@ def _message_already_handled(tracker: Tracker) -> bool:
     return False
 
 
-class AskQuestion(Action):
-    """Asks one question: « Question n/13 », the text and its buttons."""
+class AskQuestion:
+    """Asks one question: « Question n/13 », the text and its buttons.
+
+    Not an ``Action`` itself (the SDK would register it without a question):
+    the concrete actions below add ``Action`` and their ``question_id``.
+    """
 
     question_id: ClassVar[str]
 
@@ -85,7 +89,8 @@ class AskQuestion(Action):
 
 # One ask action per question (Rasa finds them by name: action_ask_<slot>).
 ASK_ACTIONS = tuple(
-    type(f"AskQuestion_{question_id}", (AskQuestion,), {"question_id": question_id}) for question_id in QUESTION_IDS
+    type(f"AskQuestion_{question_id}", (AskQuestion, Action), {"question_id": question_id})
+    for question_id in QUESTION_IDS
 )
 
 

@@ -16,7 +16,7 @@ from bot.scoring import DiagnosticResult, compute_result
 RESULT_BUTTONS = [
     {"title": "Découvrir les autres portes", "payload": "/ask_doors"},
     {"title": "Les niveaux de maturité", "payload": "/ask_levels"},
-    {"title": "Recommencer", "payload": "/restart"},
+    {"title": "Recommencer", "payload": "/restart_diagnostic"},
 ]
 
 

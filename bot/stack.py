@@ -39,7 +39,7 @@ def tracker_store_config(url: str) -> str:
     if parts.username:
         lines.append(f"  username: {parts.username}")
     if parts.password:
-        # Rasa expands ${VAR}: the password stays in the environment, not in the file.
+        # Rasa expands ${VAR}: the password stays in the environment (set by Stack), not in the file.
         lines.append("  password: ${TRACKER_STORE_PASSWORD}")
     lines.append("  login_db: postgres")
     return "\n".join(lines) + "\n"
@@ -124,11 +124,12 @@ class Stack:
 
     def start_rasa(self) -> None:
         environment = {**os.environ, **self.env}
+        tracker_url = environment.get("TRACKER_STORE_URL") or get_settings().tracker_store_url
         endpoints, credentials = write_rasa_config(
-            self.run_dir,
-            f"http://127.0.0.1:{self.action_port}/webhook",
-            environment.get("TRACKER_STORE_URL") or get_settings().tracker_store_url,
+            self.run_dir, f"http://127.0.0.1:{self.action_port}/webhook", tracker_url
         )
+        if urlsplit(tracker_url).password:
+            self.env = {**self.env, "TRACKER_STORE_PASSWORD": urlsplit(tracker_url).password or ""}
         self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
                              "--endpoints", str(endpoints), "--credentials", str(credentials),
                              "--port", str(self.rasa_port), "--cors", "*"])
