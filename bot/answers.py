@@ -10,6 +10,10 @@ into option ids, in the context of the question being asked:
   questions in one message (« une asso de quartier, que des bénévoles »);
   a head-count (« on est 15 salariés ») gives the size;
 * partner-type entities answer the two « partners » questions when asked;
+* a word means different things depending on the question: « la mairie » is
+  an actor type when asked who you are, a partner type when asked with whom
+  you work; entities are translated to the asked question when needed;
+* « non » to a yes/no-like scored question means its lowest option;
 * for the sentence-level questions, each option has its intent
   ``inform_<question>_<option>``; the best-ranked option *of the question asked*
   wins, so « pas encore » means ``aucun`` or ``non`` depending on the question.
@@ -37,12 +41,30 @@ OPTION_INTENT_PREFIX = "inform_"
 # Intents under which a message may carry an answer; any other intent (why, back,
 # doors, chit-chat…) is an interruption handled by the dialogue rules.
 ANSWERING_INTENTS = frozenset({ANSWER_PAYLOAD_INTENT, DONT_KNOW_INTENT, "inform", "affirm", "deny", "nlu_fallback"})
+DENY_INTENT = "deny"
 # Below this confidence, the best option of the asked question is a guess, not an answer.
 MIN_OPTION_CONFIDENCE = 0.05
+# The same words name an actor and a partner: (entity, value) read for the asked question.
+ENTITY_EQUIVALENTS: dict[str, dict[tuple[str, str], str]] = {
+    "actor_type": {
+        ("partner_type", "associations"): "association",
+        ("partner_type", "publics"): "collectivite",
+        ("partner_type", "entreprises"): "entreprise",
+    },
+    "partners": {
+        ("actor_type", "association"): "associations",
+        ("actor_type", "collectivite"): "publics",
+        ("actor_type", "entreprise"): "entreprises",
+        ("actor_type", "fondation"): "entreprises",
+    },
+}
+ENTITY_EQUIVALENTS["partners_wanted"] = ENTITY_EQUIVALENTS["partners"]
 
-_HEADCOUNT = re.compile(
-    r"(\d[\d  .]*)\s*(?:salarie|employe|personne|collaborateur|etp|agent|permanent)", re.IGNORECASE
-)
+_NUMBER = r"(\d[\d .]*)"
+_STAFF_WORDS = r"(?:salarie|employe|personne|collaborateur|etp|agent|permanent)"
+_HEADCOUNT = re.compile(rf"(?:(moins de|plus de|au moins)\s+)?{_NUMBER}\s*{_STAFF_WORDS}")
+_BARE_COUNT = re.compile(rf"^(?:(moins de|plus de|au moins)\s+)?{_NUMBER}$")
+_ALONE_ON_STAFF = re.compile(r"\b(seule?|unique) (?:salarie|employe|permanent)")
 SIZE_BUCKETS = ((0, "benevole"), (1, "tpe"), (10, "pme"), (250, "grande"))
 
 Answer = str | list[str]
@@ -72,15 +94,21 @@ def is_answering_intent(intent: str | None) -> bool:
     return intent is not None and (intent in ANSWERING_INTENTS or intent.startswith(OPTION_INTENT_PREFIX))
 
 
-def size_from_headcount(text: str) -> str | None:
-    """« on est 15 salariés » → ``pme``; None when no head-count is written."""
-    match = _HEADCOUNT.search(normalise(text).replace(" ", " "))
+def size_from_headcount(text: str, bare_number_allowed: bool = False) -> str | None:
+    """« on est 15 salariés » → ``pme``, « moins de 10 salariés » → ``tpe``; None without a head-count.
+
+    A number alone (« plus de 250 ») is read only when the size question is asked.
+    """
+    typed = normalise(text)
+    if _ALONE_ON_STAFF.search(typed):
+        return "tpe"
+    match = _HEADCOUNT.search(typed) or (_BARE_COUNT.match(typed) if bare_number_allowed else None)
     if not match:
         return None
-    digits = re.sub(r"\D", "", match.group(1))
+    qualifier, digits = match.group(1), re.sub(r"\D", "", match.group(2))
     if not digits:
         return None
-    count = int(digits)
+    count = int(digits) + {"moins de": -1, "plus de": 1}.get(qualifier or "", 0)
     return next(option for threshold, option in reversed(SIZE_BUCKETS) if count >= threshold)
 
 
@@ -117,6 +145,23 @@ def _label_match(question: Question, text: str) -> str | None:
         if typed in (normalise(option.label), normalise(option.id)):
             return option.id
     return None
+
+
+def _entities_for(question: Question, parse: Mapping[str, Any], entity_type: str) -> list[str]:
+    """Values of ``entity_type``, plus other entities that mean the same for this question."""
+    values = _entity_values(parse, entity_type)
+    equivalents = ENTITY_EQUIVALENTS.get(question.id, {})
+    for (other_type, other_value), value in equivalents.items():
+        if other_value in _entity_values(parse, other_type) and value not in values:
+            values.append(value)
+    return values
+
+
+def _lowest_option(question: Question) -> str | None:
+    """The option a plain « non » stands for on a scored question (its lowest score)."""
+    if not question.scored:
+        return None
+    return min(question.options, key=lambda option: option.score or 0).id
 
 
 def _partner_answer(question: Question, partners: Sequence[str]) -> Answer | None:
@@ -174,21 +219,31 @@ def interpret(
         if typed_option is not None:
             return Interpretation(answers={question.id: typed_option})
 
+    headcount_size = size_from_headcount(text, bare_number_allowed=asked == "size")
+    if headcount_size and may_fill("size"):
+        answers["size"] = headcount_size
     for entity_type, question_id in PROFILE_ENTITY_QUESTIONS.items():
-        for value in _entity_values(parse, entity_type):
+        if question_id in answers:
+            continue
+        values = (
+            _entities_for(question, parse, entity_type) if question is not None and question.id == question_id
+            else _entity_values(parse, entity_type)
+        )
+        for value in values:
             if may_fill(question_id) and questionnaire.is_valid_answer(question_id, value) and value != NSP:
                 answers[question_id] = value
                 break
-    headcount_size = size_from_headcount(text)
-    if headcount_size and (asked == "size" or "size" not in answers) and may_fill("size"):
-        answers["size"] = headcount_size
 
     if question is not None and question.id not in answers:
         if question.id in PARTNER_QUESTIONS:
-            partner_answer = _partner_answer(question, _entity_values(parse, PARTNER_ENTITY))
+            partner_answer = _partner_answer(question, _entities_for(question, parse, PARTNER_ENTITY))
             if partner_answer is not None:
                 answers[question.id] = partner_answer
-        if question.id not in answers and question.id not in PROFILE_ENTITY_QUESTIONS:
+        if question.id not in answers and intent == DENY_INTENT:
+            lowest = _lowest_option(question)
+            if lowest is not None:
+                answers[question.id] = lowest
+        if question.id not in answers:
             option_id = _best_option_by_intent(question, parse)
             if option_id is not None:
                 answers[question.id] = option_id

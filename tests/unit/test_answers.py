@@ -125,3 +125,33 @@ def test_summary_reads_answers_in_questionnaire_order(survey: Questionnaire) -> 
     text = summarise(survey, {"size": "benevole", "actor_type": "association"})
     assert text.index(survey.question("actor_type").option("association").summary) < text.index(
         survey.question("size").option("benevole").summary)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("moins de 10 salariés", "tpe"), ("plus de 249 salariés", "grande"), ("je suis la seule salariée", "tpe")],
+)
+def test_headcount_qualifiers(text: str, size: str) -> None:
+    assert size_from_headcount(text) == size
+
+
+def test_a_bare_number_is_a_size_only_when_size_is_asked(survey: Questionnaire) -> None:
+    assert interpret(survey, parse("plus de 250", "nlu_fallback"), "size").answers == {"size": "grande"}
+    assert interpret(survey, parse("plus de 250", "nlu_fallback"), "scale").answers == {}
+
+
+def test_a_partner_word_answers_who_you_are(survey: Questionnaire) -> None:
+    message = parse("la mairie", entities=[("partner_type", "publics")])
+    assert interpret(survey, message, "actor_type").answers == {"actor_type": "collectivite"}
+
+
+def test_an_actor_word_answers_with_whom(survey: Questionnaire) -> None:
+    message = parse("avec des entreprises", entities=[("actor_type", "entreprise")])
+    answered = {"actor_type": "association"}
+    assert interpret(survey, message, "partners_wanted", answered).answers == {"partners_wanted": "entreprises"}
+
+
+def test_no_means_the_lowest_option_of_a_scored_question(survey: Questionnaire) -> None:
+    message = parse("non pas vraiment", "deny", ranking={"deny": 0.9, "inform_goal_odd": 0.01})
+    assert interpret(survey, message, "evaluation").answers == {"evaluation": "non"}
+    assert interpret(survey, message, "goal").answers == {}
