@@ -157,6 +157,10 @@ class Stack:
             self.stop_process(name)
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the assistant: Rasa (5005), actions (5055), web app (8000).")
     parser.add_argument("command", choices=["run"])
@@ -164,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stack = Stack(model=args.model)
     started = time.monotonic()
+    # `kill` (SIGTERM) stops everything like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
         print(
