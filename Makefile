@@ -68,7 +68,7 @@ bench: $(MODEL)
 	$(PY) -m bench.run
 
 lock:
-	$(PY) -m pip freeze --exclude-editable > requirements.lock
+	$(PY) -m pip freeze --all --exclude pip --exclude-editable > requirements.lock
 
 clean:
 	rm -rf results .run models/alliance.tar.gz

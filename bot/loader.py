@@ -19,7 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from bot.db import get_engine, session_scope
-from bot.models import Base, DoorRow, LevelRow, OptionRow, QuestionnaireRules, QuestionRow
+from bot.knowledge import KNOWLEDGE_DIR, Catalogue, Entry, KnowledgeError, Source, load_catalogue
+from bot.models import KNOWLEDGE_TABLES, Base, DoorRow, LevelRow, OptionRow, QuestionnaireRules, QuestionRow
 from bot.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
 from bot.settings import get_settings
 
@@ -68,6 +69,36 @@ def load_questionnaire_into_db(engine: Engine, path: Path) -> Questionnaire:
     return questionnaire
 
 
+def load_catalogue_into_db(engine: Engine, catalogue: Catalogue) -> None:
+    """Make the knowledge tables hold exactly ``catalogue`` (one transaction)."""
+    create_schema(engine)
+    with session_scope(engine) as session:
+        for kind, table in KNOWLEDGE_TABLES.items():
+            session.execute(delete(table))
+            for position, entry in enumerate(catalogue.of(kind)):
+                session.add(table(
+                    id=entry.id, position=position, title=entry.title, text=entry.text,
+                    source_file=entry.source.file, source_start=entry.source.start, source_end=entry.source.end,
+                    tags={name: list(values) for name, values in entry.tags.items()}, data=dict(entry.fields),
+                ))
+
+
+def read_catalogue(engine: Engine | None = None) -> Catalogue:
+    """The knowledge base as loaded in the database."""
+    entries: dict[str, tuple[Entry, ...]] = {}
+    with session_scope(engine) as session:
+        for kind, table in KNOWLEDGE_TABLES.items():
+            rows = session.execute(select(table).order_by(table.position)).scalars()
+            entries[kind] = tuple(
+                Entry(kind=kind, id=row.id, title=row.title, text=row.text,
+                      source=Source(row.source_file, row.source_start, row.source_end),
+                      tags={name: tuple(values) for name, values in (row.tags or {}).items()},
+                      fields=dict(row.data or {}))
+                for row in rows
+            )
+    return Catalogue(entries)
+
+
 def read_questionnaire(engine: Engine | None = None) -> Questionnaire:
     """Rebuild the questionnaire from the database (validated like the YAML)."""
     with session_scope(engine) as session:
@@ -91,17 +122,23 @@ def read_questionnaire(engine: Engine | None = None) -> Questionnaire:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Validate data/ and load it into the project database.")
     parser.add_argument("--questionnaire", type=Path, default=None)
+    parser.add_argument("--knowledge", type=Path, default=KNOWLEDGE_DIR, help="folder of the knowledge YAML files")
     parser.add_argument("--database-url", default=None, help="default: DATABASE_URL from the settings")
     args = parser.parse_args(argv)
     settings = get_settings()
     engine = get_engine(args.database_url or settings.database_url)
     try:
-        questionnaire = load_questionnaire_into_db(engine, args.questionnaire or settings.questionnaire_path)
-    except QuestionnaireError as error:
+        # Validate everything before writing anything.
+        questionnaire = load_questionnaire(args.questionnaire or settings.questionnaire_path)
+        catalogue = load_catalogue(questionnaire, args.knowledge)
+        load_questionnaire_into_db(engine, args.questionnaire or settings.questionnaire_path)
+        load_catalogue_into_db(engine, catalogue)
+    except (QuestionnaireError, KnowledgeError) as error:
         print(f"refused: {error}", file=sys.stderr)
         return 1
     options = sum(len(question.options) for question in questionnaire.questions)
-    print(f"loaded {questionnaire.total} questions, {options} options, {len(questionnaire.doors)} doors")
+    counts = ", ".join(f"{len(catalogue.of(kind))} {kind}s" for kind in KNOWLEDGE_TABLES)
+    print(f"loaded {questionnaire.total} questions, {options} options, {len(questionnaire.doors)} doors; {counts}")
     return 0
 
 

@@ -91,3 +91,51 @@ class Diagnostic(Base):
 
     def answers_dict(self) -> dict[str, Any]:
         return dict(self.answers or {})
+
+
+class _KnowledgeColumns:
+    """Columns shared by every kind of knowledge entry (see bot/knowledge.py)."""
+
+    id = Column(String(100), primary_key=True)
+    position = Column(Integer, nullable=False)
+    title = Column(String(300), nullable=False)
+    text = Column(Text, nullable=False)
+    source_file = Column(String(64), nullable=False)
+    source_start = Column(Integer, nullable=False)
+    source_end = Column(Integer, nullable=False)
+    tags = Column(JSON, nullable=False, default=dict)
+    data = Column(JSON, nullable=False, default=dict)
+
+
+class DoorProfileRow(_KnowledgeColumns, Base):
+    __tablename__ = "door_profiles"
+
+
+class ToolRow(_KnowledgeColumns, Base):
+    __tablename__ = "tools"
+
+
+class ExampleRow(_KnowledgeColumns, Base):
+    __tablename__ = "examples"
+
+
+class SupportStructureRow(_KnowledgeColumns, Base):
+    __tablename__ = "support_structures"
+
+
+class GlossaryTermRow(_KnowledgeColumns, Base):
+    __tablename__ = "glossary_terms"
+
+
+class KeyFigureRow(_KnowledgeColumns, Base):
+    __tablename__ = "key_figures"
+
+
+KNOWLEDGE_TABLES = {
+    "door": DoorProfileRow,
+    "tool": ToolRow,
+    "example": ExampleRow,
+    "support_structure": SupportStructureRow,
+    "term": GlossaryTermRow,
+    "figure": KeyFigureRow,
+}
