@@ -1,4 +1,4 @@
-"""What every action needs: the questionnaire (read once from the database) and the answers in the slots."""
+"""What every action needs: the questionnaire and the knowledge base (read once from the database), the answers."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 
-from bot.loader import read_questionnaire
+from bot.knowledge import Catalogue
+from bot.loader import read_catalogue, read_questionnaire
 from bot.questionnaire import Questionnaire
+from bot.search import SearchIndex, cached_index
 
 FORM_NAME = "diagnostic_form"
 REQUESTED_SLOT = "requested_slot"
 MISUNDERSTOOD_SLOT = "misunderstood"
+LAST_SOURCES_SLOT = "last_sources"
+LISTING_SLOT = "listing"
 
 T = TypeVar("T")
 
@@ -44,3 +48,15 @@ def asked_question(tracker: Tracker) -> str | None:
 async def in_thread(function: Callable[..., T], *args: Any) -> T:
     """Run blocking database work without stalling the action server's event loop."""
     return await asyncio.to_thread(function, *args)
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> Catalogue:
+    """The knowledge base loaded into the database (cached per process)."""
+    return read_catalogue()
+
+
+def search_index(kinds: tuple[str, ...]) -> SearchIndex:
+    """The semantic index over the entries of ``kinds`` (built on first use)."""
+    entries = [entry for kind in kinds for entry in catalogue().of(kind)]
+    return cached_index("+".join(kinds), lambda: SearchIndex(entries))

@@ -1,4 +1,10 @@
-"""Answers about the four entry doors and the maturity levels, at any time."""
+"""Knowledge answers, at any time: doors, levels, definitions, examples, tools, support, figures, sources.
+
+Thin adapters over ``bot.kb`` (lookups, citations), ``bot.search`` (ranking by
+meaning) and ``bot.recommend`` (ranking for a diagnostic). Lists show three
+items at most, then a « Voir plus » button; every fact is given with its source,
+and the sources of the last answer are kept for « d'où vient ce chiffre ? ».
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,169 @@ import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import questionnaire
+from actions.context import LAST_SOURCES_SLOT, LISTING_SLOT, catalogue, questionnaire, search_index
+from bot import kb
+from bot.knowledge import Entry, Source
+from bot.recommend import Profile, rank
+from bot.search import filters_from
+
+MORE_PAYLOADS = {"example": "/more_examples", "tool": "/more_tools", "support_structure": "/ask_support"}
+LIST_TITLES = {
+    "example": "Des exemples d'alliances",
+    "tool": "Des outils",
+    "support_structure": "Vers qui vous tourner",
+}
 
 
 def door_payload(door_id: str) -> str:
     return "/ask_door" + json.dumps({"door": door_id})
+
+
+def _entity_filters(tracker: Tracker) -> dict[str, list[str]]:
+    return {
+        "doors": list(tracker.get_latest_entity_values("door")),
+        "actor_types": list(tracker.get_latest_entity_values("actor_type")),
+        "themes": list(tracker.get_latest_entity_values("theme")),
+    }
+
+
+def _ranked(listing: dict[str, Any]) -> list[tuple[Entry, str | None]]:
+    """The whole ordered list a listing pages through."""
+    kind = listing["kind"]
+    entries = catalogue().of(kind)
+    if listing.get("profile"):
+        return [(item.entry, item.reason) for item in rank(questionnaire(), entries, Profile(**listing["profile"]))]
+    filters = filters_from(listing.get("filters") or {})
+    index = search_index((kind,))
+    query = listing.get("query") or ""
+    if index.is_vague(query):
+        return [(entry, None) for entry in entries if filters.accept(entry)]
+    return [(hit.entry, None) for hit in index.search(query, filters)]
+
+
+def show_listing(dispatcher: CollectingDispatcher, tracker: Tracker, listing: dict[str, Any]) -> list[EventType]:
+    """Send the next page of a listing; remember where it stopped and the sources shown."""
+    items = _ranked(listing)
+    offset = int(listing.get("offset", 0))
+    page = items[offset: offset + kb.PAGE_SIZE]
+    if not page:
+        dispatcher.utter_message(response="utter_no_more_results" if offset else "utter_no_results")
+        return []
+    lines = [f"{LIST_TITLES[listing['kind']]} :"] + [kb.list_line(entry, reason) for entry, reason in page]
+    buttons = []
+    if offset + len(page) < len(items):
+        buttons.append({"title": "Voir plus", "payload": MORE_PAYLOADS[listing["kind"]]})
+    dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+    listings = dict(tracker.get_slot(LISTING_SLOT) or {})
+    listings[listing["kind"]] = {**listing, "offset": offset + len(page)}
+    return [SlotSet(LISTING_SLOT, listings), SlotSet(LAST_SOURCES_SLOT, kb.sources_of(entry for entry, _ in page))]
+
+
+class _Listing(Action):
+    """Base of the list answers: a new search on the message, or the next page of the last list."""
+
+    kind: str = ""
+    action_name: str = ""
+    continue_previous: bool = False
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        previous = (tracker.get_slot(LISTING_SLOT) or {}).get(self.kind)
+        if self.continue_previous and previous:
+            return show_listing(dispatcher, tracker, previous)
+        text = (tracker.latest_message or {}).get("text") or ""
+        listing = {"kind": self.kind, "query": "" if self.continue_previous else text,
+                   "filters": _entity_filters(tracker), "offset": 0}
+        return show_listing(dispatcher, tracker, listing)
+
+
+class FindExamples(_Listing):
+    """« un exemple sur Y », « des exemples à Z »."""
+
+    kind, action_name = "example", "action_find_examples"
+
+
+class FindTools(_Listing):
+    """« quels outils pour W ? »."""
+
+    kind, action_name = "tool", "action_find_tools"
+
+
+class FindSupport(_Listing):
+    """« vers qui me tourner ? »: support structures, those helping the user's kind of actor first."""
+
+    kind, action_name = "support_structure", "action_find_support"
+
+
+class MoreExamples(_Listing):
+    """« d'autres exemples »: the next ones of the last list (no repeats)."""
+
+    kind, action_name, continue_previous = "example", "action_more_examples", True
+
+
+class MoreTools(_Listing):
+    """« d'autres outils »."""
+
+    kind, action_name, continue_previous = "tool", "action_more_tools", True
+
+
+class Define(Action):
+    """« c'est quoi X ? »: a glossary term, a door, a tool, an example or a support structure."""
+
+    def name(self) -> str:
+        return "action_define"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        subject = kb.subject_of(text)
+        entry = kb.lookup(catalogue(), subject)
+        if entry is None:
+            dispatcher.utter_message(response="utter_unknown_subject", subject=subject or text[:60])
+            return []
+        dispatcher.utter_message(text=kb.describe(entry))
+        return [SlotSet(LAST_SOURCES_SLOT, [str(entry.source)])]
+
+
+class KeyFigure(Action):
+    """« combien de … ? »: the key figure closest in meaning, with its year and source."""
+
+    def name(self) -> str:
+        return "action_key_figure"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        hits = search_index(("figure",)).search(text, limit=1)
+        if not hits:
+            dispatcher.utter_message(response="utter_unknown_figure")
+            return []
+        dispatcher.utter_message(text=kb.describe(hits[0].entry))
+        return [SlotSet(LAST_SOURCES_SLOT, [str(hits[0].entry.source)])]
+
+
+class FactSource(Action):
+    """« d'où vient ce chiffre ? »: the documents and lines of the last facts given."""
+
+    def name(self) -> str:
+        return "action_fact_source"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        sources = tracker.get_slot(LAST_SOURCES_SLOT) or []
+        if not sources:
+            dispatcher.utter_message(response="utter_no_source_yet")
+            return []
+        lines = ["Cela vient de :"]
+        for raw in dict.fromkeys(sources):
+            file_name, lines_part = raw.split(" ", 1)
+            start, _, end = lines_part.lstrip("L").partition("-")
+            source = Source(file_name, int(start), int(end or start))
+            lines.append(f"- {kb.source_titles_full().get(file_name, file_name)} ({file_name}, {kb.cite_lines(source)})")
+        dispatcher.utter_message(text="\n".join(lines))
+        return []
 
 
 class DescribeDoors(Action):
@@ -26,26 +187,35 @@ class DescribeDoors(Action):
         doors = questionnaire().doors
         lines = [f"Il y a {len(doors)} portes d'entrée pour apprendre à faire alliance :"]
         lines += [f"- **{door.label}** : {door.meaning}" for door in doors]
+        profiles = [catalogue().get("door", door.id) for door in doors]
+        sources = [str(profile.source) for profile in profiles if profile]
+        if profiles and profiles[0]:
+            lines.append(f"({kb.cite(profiles[0].source)})")
         buttons = [{"title": door.label, "payload": door_payload(door.id)} for door in doors]
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-        return []
+        return [SlotSet(LAST_SOURCES_SLOT, sources)]
 
 
 class DescribeDoor(Action):
-    """One door, named in the message (entity ``door``)."""
+    """One door, named in the message (entity ``door``): what it is, who it suits, its toolbox."""
 
     def name(self) -> str:
         return "action_describe_door"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        survey = questionnaire()
-        known = {door.id for door in survey.doors}
+        known = {door.id for door in questionnaire().doors}
         door_id = next((value for value in tracker.get_latest_entity_values("door") if value in known), None)
         if door_id is None:
             return await DescribeDoors().run(dispatcher, tracker, domain)
-        door = survey.door(door_id)
-        dispatcher.utter_message(text=f"**{door.label}** : {door.meaning}")
-        return []
+        door = questionnaire().door(door_id)
+        profile = catalogue().get("door", door_id)
+        if profile is None:
+            dispatcher.utter_message(text=f"**{door.label}** : {door.meaning}")
+            return []
+        lines = [f"**{door.label}** : {profile.text}", f"Pour qui : {' '.join(str(profile.get('suits')).split())}",
+                 f"Boîte à outils : {profile.get('toolbox')}", f"({kb.cite(profile.source)})"]
+        dispatcher.utter_message(text="\n".join(lines))
+        return [SlotSet(LAST_SOURCES_SLOT, [str(profile.source)])]
 
 
 class DescribeLevels(Action):

@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import answers_from, in_thread, questionnaire
+from actions.context import LAST_SOURCES_SLOT, LISTING_SLOT, answers_from, catalogue, in_thread, questionnaire
 from bot import diagnostics
+from bot.knowledge import Catalogue
 from bot.questionnaire import Questionnaire
+from bot.recommend import Profile, Recommendation, rank
 from bot.scoring import DiagnosticResult, compute_result
 
 RESULT_BUTTONS = [
+    {"title": "D'autres exemples", "payload": "/more_examples"},
+    {"title": "D'autres outils", "payload": "/more_tools"},
     {"title": "Découvrir les autres portes", "payload": "/ask_doors"},
-    {"title": "Les niveaux de maturité", "payload": "/ask_levels"},
     {"title": "Recommencer", "payload": "/restart_diagnostic"},
 ]
+TOOLS_SHOWN = 3
+EXAMPLES_SHOWN = 2
 
 
-def result_message(survey: Questionnaire, result: DiagnosticResult) -> str:
+def recommended(survey: Questionnaire, knowledge: Catalogue, profile: Profile) -> dict[str, list[Recommendation]]:
+    """The tools and examples of the result, best first."""
+    return {
+        "tools": rank(survey, knowledge.of("tool"), profile)[:TOOLS_SHOWN],
+        "examples": rank(survey, knowledge.of("example"), profile)[:EXAMPLES_SHOWN],
+    }
+
+
+def as_json(items: list[Recommendation]) -> list[dict[str, Any]]:
+    return [{"id": item.entry.id, "name": item.entry.title, "url": item.entry.get("url"), "reason": item.reason,
+             "source": str(item.entry.source)} for item in items]
+
+
+def result_message(survey: Questionnaire, result: DiagnosticResult,
+                   picks: dict[str, list[Recommendation]] | None = None) -> str:
     """The result in a few short lines: door and reasons, runner-up, level, what to work on."""
     door = survey.door(result.door)
     level = survey.level(result.level)
@@ -35,6 +55,10 @@ def result_message(survey: Questionnaire, result: DiagnosticResult) -> str:
     )
     if result.unanswered:
         lines.append(f"({len(result.unanswered)} question(s) sans réponse : le résultat en tient compte.)")
+    for key, title in (("tools", "Trois outils pour commencer"), ("examples", "Deux exemples qui peuvent vous inspirer")):
+        if picks and picks[key]:
+            lines.append(f"{title} :")
+            lines += [f"- **{item.entry.title}** — {item.reason}" for item in picks[key]]
     return "\n".join(lines)
 
 
@@ -48,6 +72,15 @@ class ShowResult(Action):
         survey = questionnaire()
         answers = answers_from(tracker)
         result = compute_result(survey, answers)
-        await in_thread(diagnostics.record_result, tracker.sender_id, answers, result.to_dict())
-        dispatcher.utter_message(text=result_message(survey, result), buttons=RESULT_BUTTONS)
-        return []
+        profile = Profile.from_result(result.to_dict(), answers)
+        picks = recommended(survey, catalogue(), profile)
+        stored = {**result.to_dict(), "tools": as_json(picks["tools"]), "examples": as_json(picks["examples"])}
+        await in_thread(diagnostics.record_result, tracker.sender_id, answers, stored)
+        dispatcher.utter_message(text=result_message(survey, result, picks), buttons=RESULT_BUTTONS)
+        # « D'autres exemples / outils » continue these rankings where the result stopped.
+        listings = {
+            "example": {"kind": "example", "profile": asdict(profile), "offset": EXAMPLES_SHOWN},
+            "tool": {"kind": "tool", "profile": asdict(profile), "offset": TOOLS_SHOWN},
+        }
+        sources = [str(item.entry.source) for items in picks.values() for item in items]
+        return [SlotSet(LISTING_SLOT, listings), SlotSet(LAST_SOURCES_SLOT, sources)]

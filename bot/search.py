@@ -125,6 +125,10 @@ class SearchIndex:
         padded = f" {normalise(query)} "
         return {place for place in self.known_places if f" {place} " in padded}
 
+    def is_vague(self, query: str) -> bool:
+        """True when the query names nothing to search for (« voir des exemples »)."""
+        return not stems(query, self.stop_words()) and not self.places_in(query)
+
     def search(self, query: str, filters: Filters = Filters(), limit: int | None = None) -> list[Hit]:
         """Entries best first; those below the relevance floor are left out."""
         places = self.places_in(query)
