@@ -59,7 +59,7 @@ stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
 conversation: $(MODEL)
-	$(PY) -m pytest -q tests/conversation tests/nlu
+	$(PY) -m pytest -q tests/conversation tests/nlu tests/knowledge
 
 crossval: $(SPACY_MODEL)
 	$(PY) -m bench.crossval

@@ -119,11 +119,14 @@ class SearchIndex:
         self.stems = [stems(entry_text(entry)) for entry in self.entries]
         self.places = [entry_places(entry) for entry in self.entries]
         self.known_places = sorted({place for places in self.places for place in places}, key=len, reverse=True)
+        self.titles = [normalise(entry.title) for entry in self.entries]
 
     def places_in(self, query: str) -> set[str]:
         """Place names of the data that the query mentions (« à Lille », « en Bretagne »)."""
         padded = f" {normalise(query)} "
-        return {place for place in self.known_places if f" {place} " in padded}
+        found = {place for place in self.known_places if f" {place} " in padded}
+        # « Paris Est Marne & Bois » names one place, not also « Paris ».
+        return {place for place in found if not any(place != other and f" {place} " in f" {other} " for other in found)}
 
     def is_vague(self, query: str) -> bool:
         """True when the query names nothing to search for (« voir des exemples »)."""
@@ -135,12 +138,16 @@ class SearchIndex:
         query_vector = self.embed(query)
         query_stems = stems(query, self.stop_words())
         hits = []
-        for entry, vector, entry_stems, entry_places_ in zip(self.entries, self.vectors, self.stems, self.places):
+        padded_query = f" {normalise(query)} "
+        for entry, vector, entry_stems, entry_places_, title in zip(
+            self.entries, self.vectors, self.stems, self.places, self.titles
+        ):
             if not filters.accept(entry) or (places and not places & entry_places_):
                 continue
             semantic = float(np.dot(query_vector, vector)) if query_vector is not None and vector is not None else 0.0
             keyword = len(query_stems & entry_stems) / len(query_stems) if query_stems else 0.0
-            score = semantic + KEYWORD_WEIGHT * keyword + (1.0 if places else 0.0)
+            named = len(title) > 2 and f" {title} " in padded_query  # the query names the entry
+            score = semantic + KEYWORD_WEIGHT * keyword + (1.0 if places else 0.0) + (1.0 if named else 0.0)
             if score >= MIN_SCORE:
                 hits.append(Hit(entry, score))
         hits.sort(key=lambda hit: hit.score, reverse=True)

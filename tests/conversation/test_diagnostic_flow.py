@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.knowledge import load_catalogue
 from bot.questionnaire import load_questionnaire
 from bot.scoring import compute_result
 from bot.stack import Stack
@@ -70,6 +71,15 @@ def test_whole_diagnostic_by_buttons(client: Client) -> None:
     assert state["dimensions"] == expected.dimensions
     assert state["maturity"] == expected.maturity
     assert state["reasons"] == expected.reasons
+    catalogue = load_catalogue(survey)
+    assert len(state["tools"]) == 3 and len(state["examples"]) == 2
+    for key, kind in (("tools", "tool"), ("examples", "example")):
+        for item in state[key]:
+            entry = catalogue.get(kind, item["id"])
+            assert entry is not None and entry.tagged("doors", expected.door) and item["reason"] and item["source"]
+            assert entry.title in texts(reply)
+    more = texts(client.say(sender, "/more_examples"))
+    assert not any(item["name"] in more for item in state["examples"])
 
 
 def test_whole_diagnostic_by_free_text(client: Client) -> None:
