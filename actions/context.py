@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from bot.knowledge import Catalogue
 from bot.loader import read_catalogue, read_questionnaire
 from bot.questionnaire import Questionnaire
-from bot.search import SearchIndex, cached_index
+from bot.search import FIGURE_QUESTION_WORDS, QUESTION_WORDS, SearchIndex, cached_index
 
 FORM_NAME = "diagnostic_form"
 REQUESTED_SLOT = "requested_slot"
@@ -59,4 +59,5 @@ def catalogue() -> Catalogue:
 def search_index(kinds: tuple[str, ...]) -> SearchIndex:
     """The semantic index over the entries of ``kinds`` (built on first use)."""
     entries = [entry for kind in kinds for entry in catalogue().of(kind)]
-    return cached_index("+".join(kinds), lambda: SearchIndex(entries))
+    words = FIGURE_QUESTION_WORDS if kinds == ("figure",) else QUESTION_WORDS
+    return cached_index("+".join(kinds), lambda: SearchIndex(entries, question_words=words))

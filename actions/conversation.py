@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import LAST_SOURCES_SLOT, catalogue
+from bot import kb
 
 FALLBACK_ACTION = "action_default_fallback"
 # What a likely intent is offered as; intents missing here are never suggested.
@@ -15,6 +18,9 @@ SUGGESTIONS = {
     "ask_doors": ("Découvrir les 4 portes d'entrée", "/ask_doors"),
     "ask_door": ("Découvrir les 4 portes d'entrée", "/ask_doors"),
     "ask_levels": ("Les niveaux de maturité", "/ask_levels"),
+    "ask_examples": ("Voir des exemples", "/ask_examples"),
+    "ask_tools": ("Voir des outils", "/ask_tools"),
+    "ask_support": ("Vers qui me tourner ?", "/ask_support"),
     "restart_diagnostic": ("Recommencer le diagnostic", "/restart_diagnostic"),
     "show_menu": ("Voir le menu", "/show_menu"),
 }
@@ -62,6 +68,11 @@ class DefaultFallback(Action):
             dispatcher.utter_message(response="utter_empty_message")
             dispatcher.utter_message(response="utter_menu")
             return []
+        # Not understood, but it names something of the knowledge base (« collective impact à la française ? »).
+        named = kb.lookup(catalogue(), kb.subject_of(text), loose=False)
+        if named is not None:
+            dispatcher.utter_message(text=kb.describe(named))
+            return [SlotSet(LAST_SOURCES_SLOT, [str(named.source)])]
         buttons = [] if fallback_just_happened(tracker) else likely_meanings(tracker.latest_message or {})
         if not buttons:
             dispatcher.utter_message(response="utter_fallback_menu")

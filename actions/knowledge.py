@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import LAST_SOURCES_SLOT, LISTING_SLOT, catalogue, questionnaire, search_index
 from bot import kb
+from bot.answers import ENTITY_EQUIVALENTS
 from bot.knowledge import Entry, Source
 from bot.recommend import Profile, rank
 from bot.search import filters_from
@@ -34,9 +35,14 @@ def door_payload(door_id: str) -> str:
 
 
 def _entity_filters(tracker: Tracker) -> dict[str, list[str]]:
+    """Door, actor type and theme named in the message (« des exemples d'associations »)."""
+    actor_types = list(tracker.get_latest_entity_values("actor_type"))
+    for (entity, value), actor_type in ENTITY_EQUIVALENTS["actor_type"].items():
+        if value in tracker.get_latest_entity_values(entity) and actor_type not in actor_types:
+            actor_types.append(actor_type)  # plural words are tagged as partner types
     return {
         "doors": list(tracker.get_latest_entity_values("door")),
-        "actor_types": list(tracker.get_latest_entity_values("actor_type")),
+        "actor_types": actor_types,
         "themes": list(tracker.get_latest_entity_values("theme")),
     }
 
@@ -52,7 +58,8 @@ def _ranked(listing: dict[str, Any]) -> list[tuple[Entry, str | None]]:
     query = listing.get("query") or ""
     if index.is_vague(query):
         return [(entry, None) for entry in entries if filters.accept(entry)]
-    return [(hit.entry, None) for hit in index.search(query, filters)]
+    hits = index.search(query, filters) or index.search(query)  # too narrow a filter: search everything
+    return [(hit.entry, None) for hit in hits]
 
 
 def show_listing(dispatcher: CollectingDispatcher, tracker: Tracker, listing: dict[str, Any]) -> list[EventType]:
@@ -88,6 +95,8 @@ class _Listing(Action):
         if self.continue_previous and previous:
             return show_listing(dispatcher, tracker, previous)
         text = (tracker.latest_message or {}).get("text") or ""
+        if text.startswith("/"):
+            text = ""  # a button: no words to search for
         listing = {"kind": self.kind, "query": "" if self.continue_previous else text,
                    "filters": _entity_filters(tracker), "offset": 0}
         return show_listing(dispatcher, tracker, listing)

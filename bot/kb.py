@@ -48,8 +48,11 @@ def names_of(entry: Entry) -> list[str]:
     return [normalise(name) for name in names if name]
 
 
-def lookup(catalogue: Catalogue, subject: str, kinds: Sequence[str] = LOOKUP_KINDS) -> Entry | None:
-    """The entry named by ``subject``: exact name or alias, then contained name, then a close spelling."""
+def lookup(catalogue: Catalogue, subject: str, kinds: Sequence[str] = LOOKUP_KINDS, loose: bool = True) -> Entry | None:
+    """The entry named by ``subject``: exact name or alias, then a name it contains.
+
+    With ``loose``, also a name that contains the subject, then a close spelling.
+    """
     if not subject:
         return None
     candidates = [(entry, name) for kind in kinds for entry in catalogue.of(kind) for name in names_of(entry)]
@@ -60,6 +63,8 @@ def lookup(catalogue: Catalogue, subject: str, kinds: Sequence[str] = LOOKUP_KIN
     contained = [(len(name), entry) for entry, name in candidates if len(name) > 3 and f" {name} " in padded]
     if contained:
         return max(contained, key=lambda item: item[0])[1]
+    if not loose:
+        return None
     containing = [(len(name), entry) for entry, name in candidates if len(subject) > 3 and f" {subject} " in f" {name} "]
     if containing:
         return min(containing, key=lambda item: item[0])[1]

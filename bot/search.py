@@ -36,7 +36,23 @@ QUESTION_WORDS = frozenset(
     ["exemple", "exemples", "outil", "outils", "alliance", "alliances", "partenariat", "partenariats", "sur", "pour", "avec", "dans", "quels", "quelles", "quel", "quelle", "des", "une", "un", "les", "donne", "donner", "montre", "montrer", "voir", "avez", "vous"]
 )
 
-Embedder = Callable[[str], "np.ndarray | None"]
+# Key figures are searched with their own question words: « combien de partenariats »
+# is about partnerships, whereas « des exemples de partenariats » is not.
+FIGURE_QUESTION_WORDS = frozenset(
+    ["combien", "nombre", "chiffre", "chiffres", "chiffre", "pourcentage", "pourcent", "part", "quel", "quelle", "quels", "quelles", "des", "une", "un", "les", "pour", "avec", "dans", "sur", "donne", "donner", "y", "a", "il", "en", "est", "sont", "ont"]
+)
+# Words for the kind of an entry, so that « un financeur » finds funds and « une loi » finds laws.
+KIND_WORDS = {
+    "toolbox": "boîte à outils", "guide": "guide pratique", "kit": "kit", "mooc": "mooc formation en ligne gratuite",
+    "training": "formation", "study": "étude enquête", "report": "rapport", "platform": "plateforme site",
+    "fund": "fonds financement financer", "charter": "charte engagement", "law": "loi texte juridique droit",
+    "programme": "programme", "observatory": "observatoire", "event": "événement rencontre", "method": "méthode démarche",
+    "network": "réseau", "support_body": "accompagnement accompagner structure d'appui",
+    "funder": "financeur financement financer", "public_body": "acteur public État", "incubator": "incubateur",
+}
+
+# text, words to ignore → unit vector (or None when no word has a vector)
+Embedder = Callable[[str, frozenset[str]], "np.ndarray | None"]
 
 
 @lru_cache(maxsize=1)
@@ -53,12 +69,12 @@ def _spacy_pipeline():  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
-    return frozenset(normalise(word) for word in _spacy_pipeline().Defaults.stop_words) | QUESTION_WORDS
+    return frozenset(normalise(word) for word in _spacy_pipeline().Defaults.stop_words)
 
 
-def spacy_embed(text: str) -> np.ndarray | None:
+def spacy_embed(text: str, ignore: frozenset[str] = frozenset()) -> np.ndarray | None:
     """Mean vector of the meaningful words of ``text`` (None when none has a vector)."""
-    stop = _stop_words()
+    stop = _stop_words() | ignore
     vectors = [token.vector for token in _spacy_pipeline()(text.lower())
                if token.is_alpha and token.has_vector and normalise(token.text) not in stop]
     if not vectors:
@@ -72,13 +88,13 @@ def words(text: str) -> list[str]:
     return [word for word in normalise(text).split() if len(word) > 2 and not word.isdigit()]
 
 
-def stems(text: str, stop: Iterable[str] = QUESTION_WORDS) -> set[str]:
+def stems(text: str, stop: Iterable[str] = ()) -> set[str]:
     excluded = set(stop)
     return {word[:STEM_LENGTH] for word in words(text) if word not in excluded}
 
 
 def entry_text(entry: Entry) -> str:
-    parts = [entry.title, entry.text, " ".join(entry.get("members") or []), " ".join(entry.get("places") or []),
+    parts = [entry.title, entry.text, KIND_WORDS.get(str(entry.get("kind") or ""), ""), " ".join(entry.get("members") or []), " ".join(entry.get("places") or []),
              str(entry.get("territory") or ""), " ".join(entry.get("aliases") or []), str(entry.get("unit") or "")]
     return " ".join(part for part in parts if part)
 
@@ -111,12 +127,14 @@ class SearchIndex:
     """Entries with their vectors and stems, built once."""
 
     def __init__(self, entries: Sequence[Entry], embed: Embedder = spacy_embed,
-                 stop_words: Callable[[], frozenset[str]] = _stop_words) -> None:
+                 stop_words: Callable[[], frozenset[str]] = _stop_words,
+                 question_words: frozenset[str] = QUESTION_WORDS) -> None:
         self.entries = tuple(entries)
         self.embed = embed
-        self.stop_words = stop_words
-        self.vectors = [embed(entry_text(entry)) for entry in self.entries]
-        self.stems = [stems(entry_text(entry)) for entry in self.entries]
+        self.question_words = question_words
+        self.stop_words = lambda: stop_words() | question_words
+        self.vectors = [embed(entry_text(entry), question_words) for entry in self.entries]
+        self.stems = [stems(entry_text(entry), question_words) for entry in self.entries]
         self.places = [entry_places(entry) for entry in self.entries]
         self.known_places = sorted({place for places in self.places for place in places}, key=len, reverse=True)
         self.titles = [normalise(entry.title) for entry in self.entries]
@@ -135,7 +153,7 @@ class SearchIndex:
     def search(self, query: str, filters: Filters = Filters(), limit: int | None = None) -> list[Hit]:
         """Entries best first; those below the relevance floor are left out."""
         places = self.places_in(query)
-        query_vector = self.embed(query)
+        query_vector = self.embed(query, self.question_words)
         query_stems = stems(query, self.stop_words())
         hits = []
         padded_query = f" {normalise(query)} "

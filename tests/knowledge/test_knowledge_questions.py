@@ -39,7 +39,7 @@ def test_knowledge_questions_over_rest(client: Client) -> None:
 
 def test_where_does_this_figure_come_from(client: Client) -> None:
     sender = client.new_sender("source")
-    answer = texts(client.say(sender, "/ask_figure"))
+    answer = texts(client.say(sender, "combien de partenariats y a-t-il en France ?"))
     assert "source :" in answer
     follow_up = texts(client.say(sender, "/ask_source"))
     assert ".txt" in follow_up and "l." in follow_up
