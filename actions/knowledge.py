@@ -86,19 +86,21 @@ class _Listing(Action):
     kind: str = ""
     action_name: str = ""
     continue_previous: bool = False
+    use_entity_filters: bool = True
 
     def name(self) -> str:
         return self.action_name
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         previous = (tracker.get_slot(LISTING_SLOT) or {}).get(self.kind)
-        if self.continue_previous and previous:
-            return show_listing(dispatcher, tracker, previous)
         text = (tracker.latest_message or {}).get("text") or ""
-        if text.startswith("/"):
-            text = ""  # a button: no words to search for
+        clicked = text.startswith("/")  # a button (« Voir plus »…): no words to search for
+        if (self.continue_previous or clicked) and previous:
+            return show_listing(dispatcher, tracker, previous)
+        if clicked:
+            text = ""
         listing = {"kind": self.kind, "query": "" if self.continue_previous else text,
-                   "filters": _entity_filters(tracker), "offset": 0}
+                   "filters": _entity_filters(tracker) if self.use_entity_filters else {}, "offset": 0}
         return show_listing(dispatcher, tracker, listing)
 
 
@@ -115,9 +117,13 @@ class FindTools(_Listing):
 
 
 class FindSupport(_Listing):
-    """« vers qui me tourner ? »: support structures, those helping the user's kind of actor first."""
+    """« vers qui me tourner ? »: support structures ranked by what the message asks for.
 
-    kind, action_name = "support_structure", "action_find_support"
+    Actor words here name what is sought (« un réseau d'accompagnement »), not the
+    user, so they do not filter.
+    """
+
+    kind, action_name, use_entity_filters = "support_structure", "action_find_support", False
 
 
 class MoreExamples(_Listing):
