@@ -94,3 +94,12 @@ def test_fallback_outside_the_questionnaire_never_loops(client: Client) -> None:
         titles = [button["title"] for button in buttons(reply)]
         assert "Faire le diagnostic" in titles or "Voir le menu" in titles
     assert asked_position(client.say(sender, "/start_diagnostic")) == "1/13"
+
+
+def test_a_knowledge_question_in_the_middle_resumes_the_question(client: Client) -> None:
+    sender = at_question_three(client, "kb")
+    reply = client.say(sender, "c'est quoi le mécénat de compétences ?")
+    assert "source :" in texts(reply)
+    assert asked_position(reply) == "3/13"
+    reply = client.say(sender, "/ask_source")
+    assert ".txt" in texts(reply) and asked_position(reply) == "3/13"
