@@ -14,6 +14,8 @@ into option ids, in the context of the question being asked:
   an actor type when asked who you are, a partner type when asked with whom
   you work; entities are translated to the asked question when needed;
 * « non » to a yes/no-like scored question means its lowest option;
+* what DIET misses is looked up in the gazetteer of the training data
+  (bot/gazetteer.py), and « je ne sais pas » in its common spellings;
 * for the sentence-level questions, each option has its intent
   ``inform_<question>_<option>``; the best-ranked option *of the question asked*
   wins, so « pas encore » means ``aucun`` or ``non`` depending on the question.
@@ -24,12 +26,13 @@ No Rasa import: the parse is the plain dict Rasa puts in ``latest_message``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.gazetteer import Gazetteer, gazetteer
 from bot.questionnaire import NSP, Question, Questionnaire
+from bot.text import normalise
 
 ANSWER_PAYLOAD_INTENT = "answer"
 DONT_KNOW_INTENT = "dont_know"
@@ -45,17 +48,28 @@ DENY_INTENT = "deny"
 # Below this confidence, the best option of the asked question is a guess, not an answer.
 MIN_OPTION_CONFIDENCE = 0.05
 # The same words name an actor and a partner: (entity, value) read for the asked question.
+# Read in this order, after the words of the question's own type (so « une asso régionale » stays an association).
 ENTITY_EQUIVALENTS: dict[str, dict[tuple[str, str], str]] = {
     "actor_type": {
         ("partner_type", "associations"): "association",
         ("partner_type", "publics"): "collectivite",
         ("partner_type", "entreprises"): "entreprise",
+        ("size", "tpe"): "entreprise",  # « une pme », « un grand groupe »
+        ("size", "pme"): "entreprise",
+        ("size", "grande"): "entreprise",
+        ("scale", "departement"): "collectivite",  # « la comcom », « le département »
+        ("scale", "region"): "collectivite",
     },
     "partners": {
         ("actor_type", "association"): "associations",
         ("actor_type", "collectivite"): "publics",
         ("actor_type", "entreprise"): "entreprises",
         ("actor_type", "fondation"): "entreprises",
+        ("size", "tpe"): "entreprises",
+        ("size", "pme"): "entreprises",
+        ("size", "grande"): "entreprises",
+        ("scale", "departement"): "publics",
+        ("scale", "region"): "publics",
     },
 }
 ENTITY_EQUIVALENTS["partners_wanted"] = ENTITY_EQUIVALENTS["partners"]
@@ -66,6 +80,11 @@ _HEADCOUNT = re.compile(rf"(?:(moins de|plus de|au moins)\s+)?{_NUMBER}\s*{_STAF
 _BARE_COUNT = re.compile(rf"^(?:(moins de|plus de|au moins)\s+)?{_NUMBER}$")
 _ALONE_ON_STAFF = re.compile(r"\b(seule?|unique) (?:salarie|employe|permanent)")
 SIZE_BUCKETS = ((0, "benevole"), (1, "tpe"), (10, "pme"), (250, "grande"))
+# « Je ne sais pas » as people write it; read only when nothing else answers the question.
+_DONT_KNOW = re.compile(
+    r"\b(?:je ne sais pas|je sais pas|j sais pas|jsais pas|sais pas|chais pas|jsp|aucune idee|pas d idee|"
+    r"je ne suis pas sur|pas sure?|pas certaine?|difficile a dire|bonne question|je n en sais rien|aucun avis)\b"
+)
 
 Answer = str | list[str]
 
@@ -80,13 +99,6 @@ class Interpretation:
 
     def answers_question(self, question_id: str | None) -> bool:
         return question_id is not None and question_id in self.answers
-
-
-def normalise(text: str) -> str:
-    """Lower case, no accents, no punctuation, single spaces: how labels are compared."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    without_accents = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.sub(r"[^\w]+", " ", without_accents).split())
 
 
 def is_answering_intent(intent: str | None) -> bool:
@@ -117,14 +129,16 @@ def _intent_name(parse: Mapping[str, Any]) -> str | None:
     return intent.get("name")
 
 
-def _entity_values(parse: Mapping[str, Any], entity_type: str) -> list[str]:
-    """Distinct values of one entity type, in the order they appear in the message."""
+def _entity_values(parse: Mapping[str, Any], entity_type: str, known: Gazetteer | None = None) -> list[str]:
+    """Distinct values of one entity type, in the order they appear: DIET's first, then the gazetteer's."""
     values: list[str] = []
     entities = sorted(parse.get("entities") or [], key=lambda entity: entity.get("start", 0))
     for entity in entities:
         value = entity.get("value")
         if entity.get("entity") == entity_type and isinstance(value, str) and value not in values:
             values.append(value)
+    if known is not None:
+        values += [value for value in known.values(parse.get("text") or "", entity_type) if value not in values]
     return values
 
 
@@ -149,10 +163,10 @@ def _label_match(question: Question, text: str) -> str | None:
 
 def _entities_for(question: Question, parse: Mapping[str, Any], entity_type: str) -> list[str]:
     """Values of ``entity_type``, plus other entities that mean the same for this question."""
-    values = _entity_values(parse, entity_type)
+    values = _entity_values(parse, entity_type, gazetteer())
     equivalents = ENTITY_EQUIVALENTS.get(question.id, {})
     for (other_type, other_value), value in equivalents.items():
-        if other_value in _entity_values(parse, other_type) and value not in values:
+        if other_value in _entity_values(parse, other_type, gazetteer()) and value not in values:
             values.append(value)
     return values
 
@@ -175,6 +189,27 @@ def _partner_answer(question: Question, partners: Sequence[str]) -> Answer | Non
     if ALL_PARTNERS_OPTION in question.option_ids and len(valid) >= 3:
         return ALL_PARTNERS_OPTION
     return valid[0]  # a single-choice question: the first type named
+
+
+def _option_of_another_question(questionnaire: Questionnaire, question: Question, intent: str | None) -> str | None:
+    """« jamais » classified as « no experience » answers « do you evaluate? » with its lowest option too.
+
+    Only the same option id, or the lowest option of two scored questions, carries over.
+    """
+    if not intent or not intent.startswith(OPTION_INTENT_PREFIX):
+        return None
+    for other in questionnaire.questions:
+        prefix = f"{OPTION_INTENT_PREFIX}{other.id}_"
+        if other.id == question.id or not intent.startswith(prefix):
+            continue
+        option_id = intent[len(prefix):]
+        if option_id not in other.option_ids:
+            continue
+        if option_id in question.option_ids:
+            return option_id
+        if other.scored and option_id == _lowest_option(other):
+            return _lowest_option(question)
+    return None
 
 
 def _best_option_by_intent(question: Question, parse: Mapping[str, Any]) -> str | None:
@@ -227,7 +262,7 @@ def interpret(
             continue
         values = (
             _entities_for(question, parse, entity_type) if question is not None and question.id == question_id
-            else _entity_values(parse, entity_type)
+            else _entity_values(parse, entity_type)  # passing remarks: only what DIET is sure of
         )
         for value in values:
             if may_fill(question_id) and questionnaire.is_valid_answer(question_id, value) and value != NSP:
@@ -244,9 +279,13 @@ def interpret(
             if lowest is not None:
                 answers[question.id] = lowest
         if question.id not in answers:
-            option_id = _best_option_by_intent(question, parse)
+            option_id = _best_option_by_intent(question, parse) or _option_of_another_question(
+                questionnaire, question, intent
+            )
             if option_id is not None:
                 answers[question.id] = option_id
+        if question.id not in answers and _DONT_KNOW.search(normalise(text)):
+            answers[question.id] = NSP
     return Interpretation(answers=answers)
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.answers import normalise
 from bot.knowledge import KNOWLEDGE_DIR, Catalogue, Entry, Source
+from bot.text import normalise
 
 PAGE_SIZE = 3
 LOOKUP_KINDS = ("term", "door", "tool", "example", "support_structure")

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answers import normalise
 from bot.knowledge import Entry
+from bot.text import normalise
 
 SPACY_MODEL = Path(__file__).resolve().parent.parent / "models" / "spacy_fr"
 STEM_LENGTH = 6

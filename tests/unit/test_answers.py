@@ -75,7 +75,7 @@ def test_passing_remarks_never_overwrite_earlier_answers(survey: Questionnaire) 
 
 
 def test_unknown_entity_values_are_ignored(survey: Questionnaire) -> None:
-    message = parse("on est une asso", entities=[("actor_type", "asso")])
+    message = parse("xyzzy", entities=[("actor_type", "asso")])
     assert interpret(survey, message, "actor_type").answers == {}
 
 
