@@ -9,6 +9,7 @@ and the sources of the last answer are kept for « d'où vient ce chiffre ? ».
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,7 +22,9 @@ from bot.answers import ENTITY_EQUIVALENTS
 from bot.knowledge import Entry, Source
 from bot.recommend import Profile, rank
 from bot.search import filters_from
+from bot.text import normalise
 
+FIGURE_CUES = re.compile(r"\b(?:combien|chiffre|chiffres|nombre|pourcentage|pourcent|part|taux|statistique)s?\b|%|\d")
 MORE_PAYLOADS = {"example": "/more_examples", "tool": "/more_tools", "support_structure": "/ask_support"}
 LIST_TITLES = {
     "example": "Des exemples d'alliances",
@@ -155,6 +158,30 @@ class Define(Action):
         return [SlotSet(LAST_SOURCES_SLOT, [str(entry.source)])]
 
 
+def named_entry(text: str, kinds: tuple[str, ...] = kb.LOOKUP_KINDS) -> Entry | None:
+    """The knowledge entry the message names outright (exact or contained name), if any."""
+    return kb.lookup(catalogue(), kb.subject_of(text), kinds, loose=False)
+
+
+def answer_named_entry(dispatcher: CollectingDispatcher, entry: Entry) -> list[EventType]:
+    dispatcher.utter_message(text=kb.describe(entry))
+    return [SlotSet(LAST_SOURCES_SLOT, [str(entry.source)])]
+
+
+class AnswerOutsideQuestionnaire(Action):
+    """An answer-like message with no question pending: a question about a named entry, or an offer to start."""
+
+    def name(self) -> str:
+        return "action_answer_outside_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        entry = named_entry((tracker.latest_message or {}).get("text") or "")
+        if entry is not None:
+            return answer_named_entry(dispatcher, entry)
+        dispatcher.utter_message(response="utter_answer_outside_form")
+        return []
+
+
 class KeyFigure(Action):
     """« combien de … ? »: the key figure closest in meaning, with its year and source."""
 
@@ -163,6 +190,10 @@ class KeyFigure(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
+        if not FIGURE_CUES.search(normalise(text)):
+            entry = named_entry(text)  # « tu connais l'Alliance Dynamique ? » names an entry, asks no figure
+            if entry is not None:
+                return answer_named_entry(dispatcher, entry)
         hits = search_index(("figure",)).search(text, limit=1)
         if not hits:
             dispatcher.utter_message(response="utter_unknown_figure")
@@ -222,6 +253,12 @@ class DescribeDoor(Action):
         door_id = next((value for value in tracker.get_latest_entity_values("door") if value in known), None)
         if door_id is None:
             return await DescribeDoors().run(dispatcher, tracker, domain)
+        text = (tracker.latest_message or {}).get("text") or ""
+        entry = named_entry(text, ("term", "tool", "example", "support_structure"))
+        door_words = max((len(e.get("value") or "") for e in (tracker.latest_message or {}).get("entities") or []
+                          if e.get("entity") == "door"), default=0)
+        if entry is not None and len(entry.title) > door_words + 10:
+            return answer_named_entry(dispatcher, entry)  # « le kit l'ODD 17 en pratique » names a tool
         door = questionnaire().door(door_id)
         profile = catalogue().get("door", door_id)
         if profile is None:

@@ -184,8 +184,8 @@ def _partner_answer(question: Question, partners: Sequence[str]) -> Answer | Non
         return None
     if len(valid) == 1:
         return valid[0]
-    if question.is_multi:
-        return valid
+    if question.multi is not None:
+        return [choice for choice in question.multi.choices if choice in valid]  # canonical order
     if ALL_PARTNERS_OPTION in question.option_ids and len(valid) >= 3:
         return ALL_PARTNERS_OPTION
     return valid[0]  # a single-choice question: the first type named
