@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -23,10 +24,25 @@ LISTING_SLOT = "listing"
 T = TypeVar("T")
 
 
+SEARCHED_KINDS = (("example",), ("tool",), ("support_structure",), ("figure",))
+
+
 @lru_cache(maxsize=1)
 def questionnaire() -> Questionnaire:
-    """The questionnaire loaded into the database by ``python -m bot.loader`` (cached per process)."""
-    return read_questionnaire()
+    """The questionnaire loaded into the database by ``python -m bot.loader`` (cached per process).
+
+    The first call also starts building the search indexes in the background: they
+    need the word vectors (a few seconds), which the first knowledge question of a
+    user should not wait for.
+    """
+    loaded = read_questionnaire()
+    threading.Thread(target=_build_search_indexes, name="search-warm-up", daemon=True).start()
+    return loaded
+
+
+def _build_search_indexes() -> None:
+    for kinds in SEARCHED_KINDS:
+        search_index(kinds)
 
 
 def answers_from(tracker: Tracker) -> dict[str, Any]:
