@@ -4,8 +4,9 @@ Stratified k-fold over ``data/rasa/nlu`` (synonyms and lookup tables kept in
 every training part). Each fold trains the pipeline of ``config.yml`` as it is,
 and the same pipeline minus ``SpacyFeaturizer`` (the tokenizer stays, so only
 the dense word-vector features differ), then parses the held-out examples.
-Reports intent accuracy, intent weighted F1 and entity F1 (exact entity type
-and value), written to ``bench/results/crossval-<timestamp>.json``.
+Reports intent accuracy and weighted F1 of the classifier's best intent, the
+share of messages under the fallback threshold, and entity F1 (exact entity
+type and value), written to ``bench/results/crossval-<timestamp>.json``.
 
 Rasa's own ``rasa test nlu --cross-validation`` also re-parses every training
 example of every fold, which took over an hour on two cores; this keeps to the
@@ -56,7 +57,10 @@ def evaluate(gold: list[Any], parsed: list[dict[str, Any]]) -> dict[str, float]:
     from sklearn.metrics import accuracy_score, f1_score
 
     expected = [example.get("intent") for example in gold]
-    predicted = [result["intent"]["name"] for result in parsed]
+    # The classifier's best intent: FallbackClassifier's « nlu_fallback » is a threshold, not a class.
+    predicted = [next((entry["name"] for entry in result.get("intent_ranking") or [] if entry["name"] != "nlu_fallback"),
+                      result["intent"]["name"]) for result in parsed]
+    below_threshold = sum(result["intent"]["name"] == "nlu_fallback" for result in parsed) / len(parsed)
     true_positive = false_positive = false_negative = 0
     for example, result in zip(gold, parsed):
         wanted = entity_set(example.get("entities") or [])
@@ -70,6 +74,7 @@ def evaluate(gold: list[Any], parsed: list[dict[str, Any]]) -> dict[str, float]:
         "intent_accuracy": accuracy_score(expected, predicted),
         "intent_weighted_f1": f1_score(expected, predicted, average="weighted", zero_division=0),
         "entity_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "below_fallback_threshold": below_threshold,
     }
 
 
