@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import LAST_SOURCES_SLOT, catalogue
-from bot import kb
+from actions.knowledge import answer_named_entry, named_entry
 
 FALLBACK_ACTION = "action_default_fallback"
 # What a likely intent is offered as; intents missing here are never suggested.
@@ -69,10 +68,9 @@ class DefaultFallback(Action):
             dispatcher.utter_message(response="utter_menu")
             return []
         # Not understood, but it names something of the knowledge base (« collective impact à la française ? »).
-        named = kb.lookup(catalogue(), kb.subject_of(text), loose=False)
+        named = named_entry(text)
         if named is not None:
-            dispatcher.utter_message(text=kb.describe(named))
-            return [SlotSet(LAST_SOURCES_SLOT, [str(named.source)])]
+            return answer_named_entry(dispatcher, named)
         buttons = [] if fallback_just_happened(tracker) else likely_meanings(tracker.latest_message or {})
         if not buttons:
             dispatcher.utter_message(response="utter_fallback_menu")

@@ -154,8 +154,7 @@ class Define(Action):
         if entry is None:
             dispatcher.utter_message(response="utter_unknown_subject", subject=subject or text[:60])
             return []
-        dispatcher.utter_message(text=kb.describe(entry))
-        return [SlotSet(LAST_SOURCES_SLOT, [str(entry.source)])]
+        return answer_named_entry(dispatcher, entry)
 
 
 def named_entry(text: str, kinds: tuple[str, ...] = kb.LOOKUP_KINDS) -> Entry | None:
@@ -164,6 +163,7 @@ def named_entry(text: str, kinds: tuple[str, ...] = kb.LOOKUP_KINDS) -> Entry | 
 
 
 def answer_named_entry(dispatcher: CollectingDispatcher, entry: Entry) -> list[EventType]:
+    """Describe one entry with its source, and remember the source for « d'où vient ce chiffre ? »."""
     dispatcher.utter_message(text=kb.describe(entry))
     return [SlotSet(LAST_SOURCES_SLOT, [str(entry.source)])]
 
@@ -198,8 +198,7 @@ class KeyFigure(Action):
         if not hits:
             dispatcher.utter_message(response="utter_unknown_figure")
             return []
-        dispatcher.utter_message(text=kb.describe(hits[0].entry))
-        return [SlotSet(LAST_SOURCES_SLOT, [str(hits[0].entry.source)])]
+        return answer_named_entry(dispatcher, hits[0].entry)
 
 
 class FactSource(Action):

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.gazetteer import Gazetteer, gazetteer
+from bot.gazetteer import gazetteer
 from bot.questionnaire import NSP, Question, Questionnaire
 from bot.text import normalise
 
@@ -129,7 +129,12 @@ def _intent_name(parse: Mapping[str, Any]) -> str | None:
     return intent.get("name")
 
 
-def _entity_values(parse: Mapping[str, Any], entity_type: str, known: Gazetteer | None = None) -> list[str]:
+GazetteerMatch = tuple[str, str, int]  # entity type, value, position: what Gazetteer.find returns
+
+
+def _entity_values(
+    parse: Mapping[str, Any], entity_type: str, known: Sequence[GazetteerMatch] | None = None
+) -> list[str]:
     """Distinct values of one entity type, in the order they appear: DIET's first, then the gazetteer's."""
     values: list[str] = []
     entities = sorted(parse.get("entities") or [], key=lambda entity: entity.get("start", 0))
@@ -138,7 +143,7 @@ def _entity_values(parse: Mapping[str, Any], entity_type: str, known: Gazetteer 
         if entity.get("entity") == entity_type and isinstance(value, str) and value not in values:
             values.append(value)
     if known is not None:
-        values += [value for value in known.values(parse.get("text") or "", entity_type) if value not in values]
+        values += [value for kind, value, _ in known if kind == entity_type and value not in values]
     return values
 
 
@@ -163,10 +168,11 @@ def _label_match(question: Question, text: str) -> str | None:
 
 def _entities_for(question: Question, parse: Mapping[str, Any], entity_type: str) -> list[str]:
     """Values of ``entity_type``, plus other entities that mean the same for this question."""
-    values = _entity_values(parse, entity_type, gazetteer())
+    known = gazetteer().find(parse.get("text") or "")  # one scan of the message, read for every type
+    values = _entity_values(parse, entity_type, known)
     equivalents = ENTITY_EQUIVALENTS.get(question.id, {})
     for (other_type, other_value), value in equivalents.items():
-        if other_value in _entity_values(parse, other_type, gazetteer()) and value not in values:
+        if other_value in _entity_values(parse, other_type, known) and value not in values:
             values.append(value)
     return values
 

@@ -53,10 +53,6 @@ class Gazetteer:
                 start = padded.find(f" {surface} ", start + 1)
         return sorted(found, key=lambda item: item[2])
 
-    def values(self, text: str, entity_type: str) -> list[str]:
-        """Values of ``entity_type`` written in ``text``, in order of appearance, without duplicates."""
-        return list(dict.fromkeys(value for kind, value, _ in self.find(text) if kind == entity_type))
-
 
 def build(documents: Iterable[object]) -> Gazetteer:
     surfaces: dict[str, set[tuple[str, str]]] = defaultdict(set)
