@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.channel import progress_message
 from actions.context import (
     FORM_NAME,
     MISUNDERSTOOD_SLOT,
@@ -83,6 +84,7 @@ class AskQuestion:
         dispatcher.utter_message(
             text=f"Question {position}/{survey.total} — {question.text}", buttons=question_buttons(question)
         )
+        dispatcher.utter_message(json_message=progress_message(position, survey.total))
         await in_thread(diagnostics.record_progress, tracker.sender_id, answers_from(tracker), question.id)
         return []
 
@@ -202,4 +204,5 @@ class StopDiagnostic(Action):
         dispatcher.utter_message(
             response="utter_stopped", answered=len(answers_from(tracker)), total=questionnaire().total
         )
+        dispatcher.utter_message(json_message=progress_message(None))
         return [SlotSet(REQUESTED_SLOT, None), SlotSet(MISUNDERSTOOD_SLOT, 0)]

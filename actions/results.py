@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.channel import chart_url, progress_message, report_url
 from actions.context import LAST_SOURCES_SLOT, LISTING_SLOT, answers_from, catalogue, in_thread, questionnaire
 from bot import diagnostics
 from bot.knowledge import Catalogue
@@ -76,7 +77,12 @@ class ShowResult(Action):
         picks = recommended(survey, catalogue(), profile)
         stored = {**result.to_dict(), "tools": as_json(picks["tools"]), "examples": as_json(picks["examples"])}
         await in_thread(diagnostics.record_result, tracker.sender_id, answers, stored)
-        dispatcher.utter_message(text=result_message(survey, result, picks), buttons=RESULT_BUTTONS)
+        dispatcher.utter_message(json_message=progress_message(None))
+        dispatcher.utter_message(text=result_message(survey, result, picks))
+        dispatcher.utter_message(image=chart_url(tracker.sender_id))
+        dispatcher.utter_message(
+            response="utter_report_link", report_url=report_url(tracker.sender_id), buttons=RESULT_BUTTONS
+        )
         # « D'autres exemples / outils » continue these rankings where the result stopped.
         listings = {
             "example": {"kind": "example", "profile": asdict(profile), "offset": EXAMPLES_SHOWN},

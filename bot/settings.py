@@ -30,6 +30,10 @@ class Settings:
     web_host: str
     web_port: int
     questionnaire_path: Path
+    public_url: str
+    widget_origins: tuple[str, ...]
+    #: Default lifetime of a workshop, in hours (``python -m bot.workshops create --hours`` overrides it).
+    workshop_hours: float = 12.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -53,4 +57,8 @@ def get_settings() -> Settings:
         web_host=env.get("WEB_HOST", "127.0.0.1"),
         web_port=int(env.get("WEB_PORT", "8000")),
         questionnaire_path=Path(env.get("QUESTIONNAIRE_PATH") or REPO_ROOT / "data" / "questionnaire.yml"),
+        # Links in the bot's messages are relative (the widget resolves them) unless this is set.
+        public_url=env.get("PUBLIC_URL", "").rstrip("/"),
+        widget_origins=tuple(origin.strip() for origin in env.get("WIDGET_ORIGINS", "*").split(",") if origin.strip()),
+        workshop_hours=float(env.get("WORKSHOP_HOURS") or "12"),
     )

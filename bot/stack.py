@@ -99,7 +99,7 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def _environment(self) -> dict[str, str]:
-        environment = {**os.environ, **self.env, "WEB_PORT": str(self.web_port)}
+        environment = {**os.environ, **self.env, "WEB_PORT": str(self.web_port), "RASA_URL": self.rasa_url}
         environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         environment.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         environment.setdefault("RASA_TELEMETRY_ENABLED", "false")

@@ -1,45 +1,157 @@
-"""Sanic application serving the diagnostic API.
+"""Sanic application: the demo page, the widget, the report pages and the diagnostic API.
 
-``GET /api/diagnostics/<conversation id>`` returns the state of the latest
-diagnostic of a conversation (answers, current question, progress) and, once
-complete, its result; 404 for an unknown conversation. Read-only: the action
-server writes diagnostics, this app only reads them.
+- ``GET /``: the demo page with the widget; ``/widget.js`` and ``/widget.css``:
+  the widget to embed with one ``<script>`` tag; ``/static/*``: the other assets.
+- ``POST /webhooks/rest/webhook``: forwarded to Rasa's REST channel, so the
+  widget talks to one server only (in production the load balancer routes it).
+- ``GET /diagnostics/<conversation id>``: the printable report (HTML), and
+  ``/diagnostics/<conversation id>/chart.svg``: its chart, also sent in the chat.
+- ``GET /api/diagnostics/<conversation id>``: the state as JSON.
+
+Read-only on the database: the action server writes diagnostics.
 """
 
 from __future__ import annotations
 
+import asyncio
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+import aiohttp
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse, empty, file, html, json, raw
 
 from bot import diagnostics
 from bot.loader import read_questionnaire
+from bot.questionnaire import Questionnaire
+from bot.settings import get_settings
+from bot.web import report
 
 MAX_CONVERSATION_ID_LENGTH = 255
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+REST_WEBHOOK = "/webhooks/rest/webhook"
+RASA_TIMEOUT_SECONDS = 60
+
+# Our pages load nothing from elsewhere and run no inline code: the strictest policy that works.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+# The widget's files and the chat endpoint are used by other sites' pages.
+EMBEDDABLE_PATHS = ("/widget.js", "/widget.css", REST_WEBHOOK)
 
 
 @lru_cache(maxsize=1)
-def _total_questions() -> int:
-    return read_questionnaire().total
+def _questionnaire() -> Questionnaire:
+    return read_questionnaire()
+
+
+async def _state(conversation_id: str) -> dict[str, Any] | None:
+    # The database call is blocking: keep the event loop free for other requests.
+    return await asyncio.to_thread(diagnostics.get_state, conversation_id, _questionnaire().total)
+
+
+def _allowed_origin(origin: str | None) -> str | None:
+    """The value of Access-Control-Allow-Origin for a request from ``origin``, if it is allowed."""
+    allowed = get_settings().widget_origins
+    if "*" in allowed:
+        return "*"
+    return origin if origin in allowed else None
 
 
 def create_app(name: str = "faire_alliance_web") -> Sanic:
     """Build the app (no database access until a request arrives)."""
     app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = 64 * 1024
+
+    @app.listener("before_server_start")
+    async def open_rasa_session(app_: Sanic, _loop: Any) -> None:
+        app_.ctx.rasa = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT_SECONDS))
+
+    @app.listener("after_server_stop")
+    async def close_rasa_session(app_: Sanic, _loop: Any) -> None:
+        await app_.ctx.rasa.close()
+
+    @app.on_response
+    async def add_headers(request: Request, response: HTTPResponse) -> None:
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        if request.path in EMBEDDABLE_PATHS:
+            origin = _allowed_origin(request.headers.get("origin"))
+            if origin:
+                response.headers["Access-Control-Allow-Origin"] = origin
+                response.headers["Vary"] = "Origin"
+            response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
 
     @app.get("/health")
     async def health(_request: Request) -> HTTPResponse:
         return json({"status": "ok"})
 
+    @app.get("/")
+    async def demo_page(_request: Request) -> HTTPResponse:
+        return await file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8")
+
+    @app.get("/widget.js")
+    async def widget_script(_request: Request) -> HTTPResponse:
+        return await file(STATIC_DIR / "widget.js", mime_type="text/javascript; charset=utf-8")
+
+    @app.get("/widget.css")
+    async def widget_style(_request: Request) -> HTTPResponse:
+        return await file(STATIC_DIR / "widget.css", mime_type="text/css; charset=utf-8")
+
+    app.static("/static", str(STATIC_DIR), name="static")
+
+    @app.options(REST_WEBHOOK)
+    async def chat_preflight(_request: Request) -> HTTPResponse:
+        response = empty()
+        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+        return response
+
+    @app.post(REST_WEBHOOK)
+    async def chat(request: Request) -> HTTPResponse:
+        try:
+            async with app.ctx.rasa.post(
+                f"{get_settings().rasa_url}{REST_WEBHOOK}", data=request.body,
+                headers={"Content-Type": "application/json"},
+            ) as upstream:
+                body = await upstream.read()
+                return raw(body, status=upstream.status, content_type="application/json")
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return json({"error": "l'assistant ne répond pas pour le moment"}, status=503)
+
     @app.get("/api/diagnostics/<conversation_id:str>")
     async def diagnostic_state(_request: Request, conversation_id: str) -> HTTPResponse:
         if len(conversation_id) > MAX_CONVERSATION_ID_LENGTH:
             return json({"error": "identifiant de conversation trop long"}, status=400)
-        state = diagnostics.get_state(conversation_id, _total_questions())
+        state = await _state(conversation_id)
         if state is None:
             return json({"error": "aucun diagnostic pour cette conversation"}, status=404)
         return json(state, ensure_ascii=False)
+
+    @app.get("/diagnostics/<conversation_id:str>")
+    async def report_page(_request: Request, conversation_id: str) -> HTTPResponse:
+        state = await _state(conversation_id) if len(conversation_id) <= MAX_CONVERSATION_ID_LENGTH else None
+        if state is None:
+            return html(report.render_not_found(conversation_id), status=404)
+        return html(report.render_report(state, _questionnaire()))
+
+    @app.get("/diagnostics/<conversation_id:str>/chart.svg")
+    async def report_chart(_request: Request, conversation_id: str) -> HTTPResponse:
+        state = await _state(conversation_id) if len(conversation_id) <= MAX_CONVERSATION_ID_LENGTH else None
+        if state is None or not state.get("dimensions"):
+            return json({"error": "aucun résultat pour cette conversation"}, status=404)
+        chart = report.render_dimension_chart(state["dimensions"], _questionnaire(), standalone=True)
+        return raw(chart.encode("utf-8"), content_type="image/svg+xml; charset=utf-8")
 
     return app
