@@ -10,18 +10,22 @@ MODEL := models/alliance.tar.gz
 SPACY_MODEL := models/spacy_fr/meta.json
 TRAINING_DATA := config.yml domain.yml $(shell find data/rasa -name '*.yml' 2>/dev/null)
 RUFF := $(VENV)/bin/ruff check --line-length 120 --target-version py310
+# Browser tests: Debian's Chromium (never a downloaded browser) and axe-core from npm.
+CHROMIUM := /usr/bin/chromium
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 # Rasa 3.6 needs Python 3.10; the default python3 may be newer.
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d /root/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10 2>/dev/null); do $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo $$p && break; done)
 
-.PHONY: run test install spacy train db lint unit validate stories conversation crossval bench lock clean
+.PHONY: run test install spacy train db lint unit validate stories conversation browser-deps crossval bench lock clean
 
 run: install $(SPACY_MODEL) $(MODEL) db
 	$(PY) -m bot.stack run
 
-test: install $(SPACY_MODEL) $(MODEL) db lint validate unit stories conversation
+test: install $(SPACY_MODEL) $(MODEL) db browser-deps lint validate unit stories conversation
 
 install: $(VENV)/.installed
 
@@ -58,8 +62,19 @@ unit: install
 stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
-conversation: $(MODEL)
-	$(PY) -m pytest -q tests/conversation tests/nlu tests/knowledge
+# One pytest run, so that the REST and browser tests share one running stack.
+conversation: $(MODEL) browser-deps
+	$(PY) -m pytest -q tests/conversation tests/nlu tests/knowledge tests/browser
+
+browser-deps: $(CHROMIUM) $(AXE)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver
+
+$(AXE): tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $@
 
 crossval: $(SPACY_MODEL)
 	$(PY) -m bench.crossval

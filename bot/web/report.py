@@ -30,7 +30,6 @@ PAGE_TITLE = f"Votre diagnostic — {SITE_TITLE}"
 COMPLETED = "completed"
 ABANDONED = "abandoned"
 PRINT_LABEL = "Imprimer / PDF"
-DELETE_PHRASE = "supprimer mes données"
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -336,7 +335,7 @@ def _privacy_section() -> str:
         '<h2 id="privacy-heading">Vos données</h2>\n'
         "<p>Nous conservons vos réponses à ce questionnaire, le résultat calculé, les dates et la "
         "conversation avec l'assistant. Nous ne vous demandons ni nom ni adresse e-mail.</p>\n"
-        f"<p>Pour tout effacer, écrivez « {DELETE_PHRASE} » à l'assistant.</p>\n"
+        "<p>Elles servent seulement à établir votre diagnostic et ce rapport.</p>\n"
         "</section>\n"
     )
 
@@ -507,7 +506,7 @@ def render_not_found(conversation_id: str, *, base_path: str = "") -> str:
         "<p>Nous n'avons trouvé aucun diagnostic pour la conversation "
         f"« {_e(_shown_id(conversation_id))} ». Le lien est peut-être incomplet, ou les données ont été "
         "supprimées.</p>\n"
-        "<p>Vous pouvez faire le diagnostic avec l'assistant : il prend environ cinq minutes.</p>\n"
+        "<p>Vous pouvez faire le diagnostic avec l'assistant : il compte 13 questions.</p>\n"
         f'<p><a class="button-link" href="{root}/">Revenir à l\'accueil</a></p>\n'
         "</section>\n</main>\n"
     )

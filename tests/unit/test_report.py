@@ -224,7 +224,7 @@ def test_report_lists_the_answers_given(survey: Questionnaire, picks: dict) -> N
 def test_report_has_date_privacy_note_and_print_button(survey: Questionnaire, picks: dict) -> None:
     page = render_report(completed_state(survey, picks), survey)
     assert '<time datetime="2026-11-22">22 novembre 2026</time>' in page
-    assert "« supprimer mes données »" in page
+    assert "servent seulement à établir votre diagnostic" in page
     assert "Nous conservons vos réponses" in page
     buttons = [attrs for tag, attrs in tags_of(page) if tag == "button"]
     assert len(buttons) == 1 and buttons[0].get("data-action") == "print"
@@ -441,7 +441,7 @@ def test_in_progress_page(survey: Questionnaire, picks: dict) -> None:
     for question_id in survey.question_ids[5:]:
         assert escape(survey.question(question_id).text) not in page  # only the answers so far
     assert "<svg" not in page and "Imprimer / PDF" not in page  # no result to show or print
-    assert "supprimer mes données" in page
+    assert "Vos données" in page
     assert '<time datetime="2026-11-22">22 novembre 2026</time>' in page
     assert_csp_safe(page)
 
