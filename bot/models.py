@@ -2,7 +2,9 @@
 
 The questionnaire (doors, levels, questions, options) is loaded from
 ``data/questionnaire.yml`` by :mod:`bot.loader`; diagnostics are written by the
-action server as users answer. Rasa's own tracker store is a separate database.
+action server as users answer; workshops (:mod:`bot.workshops`) link
+conversations to a trainer's session without touching the diagnostics table.
+Rasa's own tracker store is a separate database.
 """
 
 from __future__ import annotations
@@ -91,6 +93,46 @@ class Diagnostic(Base):
 
     def answers_dict(self) -> dict[str, Any]:
         return dict(self.answers or {})
+
+
+
+class Workshop(Base):
+    """A trainer's session: participants join with ``code``; the dashboard needs the secret token.
+
+    Only the SHA-256 of the token is stored: a copy of the database does not open the dashboards.
+    """
+
+    __tablename__ = "workshops"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    code = Column(String(8), nullable=False, unique=True, index=True)
+    title = Column(String(120), nullable=False)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    closed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class WorkshopParticipant(Base):
+    """A conversation that joined a workshop (its diagnostics stay in ``diagnostics``)."""
+
+    __tablename__ = "workshop_participants"
+    __table_args__ = (UniqueConstraint("workshop_id", "conversation_id", name="uq_workshop_participant"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    workshop_id = Column(Integer, ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False, index=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    joined_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CodeAttempt(Base):
+    """One wrong workshop code typed in a conversation (rate limiting; no IP address is stored)."""
+
+    __tablename__ = "workshop_code_attempts"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    attempted_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
 
 
 class _KnowledgeColumns:

@@ -7,6 +7,7 @@
 - ``GET /diagnostics/<conversation id>``: the printable report (HTML), and
   ``/diagnostics/<conversation id>/chart.svg``: its chart, also sent in the chat.
 - ``GET /api/diagnostics/<conversation id>``: the state as JSON.
+- ``/ateliers``: workshops (trainer page, dashboard, export), see workshop_routes.py.
 
 Read-only on the database: the action server writes diagnostics.
 """
@@ -28,6 +29,7 @@ from bot.loader import read_questionnaire
 from bot.questionnaire import Questionnaire
 from bot.settings import get_settings
 from bot.web import report
+from bot.web.workshop_routes import add_workshop_routes
 
 MAX_CONVERSATION_ID_LENGTH = 255
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -100,6 +102,10 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
     async def demo_page(_request: Request) -> HTTPResponse:
         return await file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8")
 
+    @app.get("/favicon.ico")
+    async def favicon(_request: Request) -> HTTPResponse:
+        return await file(STATIC_DIR / "favicon.svg", mime_type="image/svg+xml")
+
     @app.get("/widget.js")
     async def widget_script(_request: Request) -> HTTPResponse:
         return await file(STATIC_DIR / "widget.js", mime_type="text/javascript; charset=utf-8")
@@ -109,6 +115,7 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
         return await file(STATIC_DIR / "widget.css", mime_type="text/css; charset=utf-8")
 
     app.static("/static", str(STATIC_DIR), name="static")
+    add_workshop_routes(app, STATIC_DIR, _questionnaire)
 
     @app.options(REST_WEBHOOK)
     async def chat_preflight(_request: Request) -> HTTPResponse:

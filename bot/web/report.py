@@ -262,6 +262,7 @@ def _page(body: str, *, base_path: str = "", title: str = PAGE_TITLE) -> str:
         '<meta name="robots" content="noindex, nofollow">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{_e(title)}</title>\n"
+        f'<link rel="icon" href="{root}/static/favicon.svg" type="image/svg+xml">\n'
         f'<link rel="stylesheet" href="{root}/static/report.css">\n'
         f'<script src="{root}/static/report.js" defer></script>\n'
         "</head>\n<body>\n"

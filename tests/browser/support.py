@@ -23,12 +23,15 @@ class PageWatch:
     allowed_host: str
     console_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    failed_responses: list[str] = field(default_factory=list)
     requests: int = 0
 
     def attach(self, page: Page) -> None:
         page.on("console", lambda message: self.console_errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
         page.on("request", self._on_request)
+        page.on("response", lambda response: self.failed_responses.append(f"{response.status} {response.url}")
+                if response.status >= 400 else None)
 
     def _on_request(self, request: Any) -> None:
         self.requests += 1
@@ -37,7 +40,7 @@ class PageWatch:
             self.foreign_requests.append(request.url)
 
     def assert_clean(self) -> None:
-        assert self.console_errors == [], f"console errors: {self.console_errors}"
+        assert self.console_errors == [], f"console errors: {self.console_errors} (failed: {self.failed_responses})"
         assert self.foreign_requests == [], f"requests to other hosts: {self.foreign_requests}"
         assert self.requests > 0, "the watch saw no request at all: it is not attached"
 

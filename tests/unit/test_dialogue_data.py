@@ -12,6 +12,9 @@ from bot.questionnaire import load_questionnaire
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM = "diagnostic_form"
+WORKSHOP_FORM = "workshop_form"
+# Intents whose in-form rule hands over to another form, which resumes the questionnaire when it is done.
+HANDED_OVER = {"join_workshop": WORKSHOP_FORM}
 
 
 def _domain() -> dict:
@@ -39,11 +42,11 @@ def test_every_question_slot_is_custom_mapped_and_has_an_ask_action() -> None:
     assert sorted(action().name() for action in ASK_ACTIONS) == sorted(f"action_ask_{q}" for q in QUESTION_IDS)
 
 
-def _in_form_rule_intents() -> dict[str, list[str]]:
+def _in_form_rule_intents(form: str = FORM) -> dict[str, list[str]]:
     """Intent → the actions of its rule, for the rules conditioned on the running form."""
     found: dict[str, list[str]] = {}
     for rule in _rules():
-        if {"active_loop": FORM} not in rule.get("condition", []):
+        if {"active_loop": form} not in rule.get("condition", []):
             continue
         steps = rule["steps"]
         if "intent" in steps[0]:
@@ -60,6 +63,8 @@ def test_every_interruption_inside_the_form_has_a_rule_that_returns_or_pauses() 
     for intent, actions in rules.items():
         if intent in pausing:
             assert "action_deactivate_loop" in actions, intent
+        elif intent in HANDED_OVER:
+            assert actions[-1] == HANDED_OVER[intent], intent
         else:
             assert actions[-1] == FORM, f"rule for {intent} does not return to the question"
 
@@ -67,3 +72,16 @@ def test_every_interruption_inside_the_form_has_a_rule_that_returns_or_pauses() 
 def test_answering_intents_have_no_in_form_rule() -> None:
     rules = _in_form_rule_intents()
     assert [intent for intent in rules if is_answering_intent(intent)] == []
+
+
+def test_the_workshop_form_asks_only_the_code_and_can_be_left() -> None:
+    domain = _domain()
+    assert domain["forms"][WORKSHOP_FORM]["required_slots"] == ["workshop_code"]
+    assert domain["slots"]["workshop_code"]["mappings"] == [{"type": "custom"}]
+    assert "utter_ask_workshop_code" in domain["responses"]
+    assert {"validate_workshop_form", "action_join_workshop"} <= set(domain["actions"])
+    leaving = _in_form_rule_intents(WORKSHOP_FORM)
+    assert "action_deactivate_loop" in leaving["stop"]
+    settled = [rule for rule in _rules() if {"active_loop": WORKSHOP_FORM} in rule.get("condition", [])
+               and rule["steps"][0] == {"action": WORKSHOP_FORM}]
+    assert [step.get("action") for step in settled[0]["steps"]][-1] == "action_join_workshop"

@@ -27,6 +27,17 @@
   const REQUEST_TIMEOUT_MS = 30000;
   const MAX_STORED_MESSAGES = 200;
   const GREET_PAYLOAD = "/greet";
+  // A workshop code in the page address (?atelier=ABC-234): the conversation joins that workshop.
+  const WORKSHOP_CODE = (function () {
+    let raw = null;
+    try {
+      raw = new URLSearchParams(window.location.search).get("atelier");
+    } catch (_) {
+      return null;
+    }
+    const code = isString(raw) ? raw.toUpperCase().replace(/[\s-]/g, "") : "";
+    return /^[A-HJKMNP-Z2-9]{6}$/.test(code) ? code : null;
+  })();
   const IMAGE_ALT = "Graphique du diagnostic";
   const TEXT = {
     launcher: "Ouvrir l'assistant",
@@ -199,7 +210,7 @@
 
   function loadState() {
     const raw = storage.load();
-    const fresh = { conversationId: newConversationId(), messages: [], progress: null, open: null };
+    const fresh = { conversationId: newConversationId(), messages: [], progress: null, open: null, workshop: null };
     if (!raw || typeof raw !== "object" || !isString(raw.conversationId) || !raw.conversationId) {
       return fresh;
     }
@@ -209,6 +220,7 @@
       messages: messages.slice(-MAX_STORED_MESSAGES),
       progress: cleanProgress(raw.progress),
       open: typeof raw.open === "boolean" ? raw.open : null,
+      workshop: isString(raw.workshop) ? raw.workshop.slice(0, 6) : null,
     };
   }
 
@@ -223,6 +235,7 @@
       messages: state.messages,
       progress: state.progress,
       open: Boolean(state.open),
+      workshop: state.workshop,
     });
   }
 
@@ -733,6 +746,16 @@
     });
   }
 
+  // Joins the workshop of the page address once per conversation; the bot confirms and starts the diagnostic.
+  function joinWorkshop() {
+    if (!WORKSHOP_CODE || state.workshop === WORKSHOP_CODE) return false;
+    state.workshop = WORKSHOP_CODE;
+    persist();
+    lastAction = "system";
+    deliver('/join_workshop{"workshop_code": "' + WORKSHOP_CODE + '"}');
+    return true;
+  }
+
   /* ------------------------------------------------------------------ open / close / restart */
 
   function open(options) {
@@ -744,6 +767,7 @@
     persist();
     scrollToNewest();
     if (focus) input.focus();
+    if (joinWorkshop()) return;
     if (!state.messages.length) greet();
   }
 
@@ -766,9 +790,10 @@
     state.conversationId = newConversationId();
     state.messages = [];
     state.progress = null;
+    state.workshop = null;
     renderAll();
     persist();
-    greet();
+    if (!joinWorkshop()) greet();
   }
 
   /* ------------------------------------------------------------------ events */
@@ -836,7 +861,9 @@
 
   function mount() {
     document.body.appendChild(host);
-    const shouldOpen = state.open === null ? OPEN_AT_LOAD : state.open;
+    const shouldOpen = WORKSHOP_CODE !== null && state.workshop !== WORKSHOP_CODE
+      ? true
+      : state.open === null ? OPEN_AT_LOAD : state.open;
     if (shouldOpen) open({ focus: false });
   }
 

@@ -1,0 +1,109 @@
+"""The web side of workshops: the trainer page, the live dashboard, its JSON, the CSV export, closing.
+
+Everything of a workshop is reached through its secret token (``/ateliers/<token>``);
+an unknown token gets a 404 that says nothing more. The workshop logic is in
+bot/workshops.py; this module only turns it into HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, file, html, json, raw
+
+from bot import workshops
+from bot.questionnaire import Questionnaire
+
+NO_STORE = {"Cache-Control": "no-store"}
+NOT_FOUND_PAGE = (
+    '<!doctype html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+    '<meta name="robots" content="noindex">\n<title>Atelier introuvable</title>\n'
+    '<link rel="stylesheet" href="/static/workshop.css">\n</head>\n<body>\n<main>\n'
+    "<h1>Atelier introuvable</h1>\n"
+    "<p>Ce lien ne correspond à aucun atelier. Vérifiez qu'il a été copié en entier.</p>\n"
+    '<p><a href="/ateliers">Ouvrir un atelier</a></p>\n</main>\n</body>\n</html>\n'
+)
+
+
+def _labels(survey: Questionnaire) -> dict[str, dict[str, str]]:
+    return {
+        "doors": {door.id: door.label for door in survey.doors},
+        "levels": {level.id: level.label for level in survey.levels},
+        "dimensions": {dimension.id: dimension.label for dimension in survey.dimensions},
+    }
+
+
+def _links(code: str, token: str) -> dict[str, str]:
+    return {
+        "dashboard_url": workshops.dashboard_path(token),
+        "export_url": f"{workshops.dashboard_path(token)}/export.csv",
+        "join_url": f"/?atelier={workshops.format_code(code)}",
+    }
+
+
+def add_workshop_routes(app: Sanic, static_dir: Path, survey: Callable[[], Questionnaire]) -> None:
+    """Register the workshop pages and API on ``app``."""
+
+    async def found(token: str) -> workshops.WorkshopInfo | None:
+        return await asyncio.to_thread(workshops.find_by_token, token)
+
+    async def dashboard_json(workshop: workshops.WorkshopInfo, token: str) -> dict[str, Any]:
+        figures = await asyncio.to_thread(workshops.dashboard, workshop.id, survey())
+        return {**figures, "labels": _labels(survey()), **_links(workshop.code, token)}
+
+    @app.get("/ateliers")
+    async def trainer_page(_request: Request) -> HTTPResponse:
+        return await file(static_dir / "trainer.html", mime_type="text/html; charset=utf-8")
+
+    @app.post("/api/ateliers")
+    async def open_workshop(request: Request) -> HTTPResponse:
+        body = request.json if isinstance(request.json, dict) else {}
+        hours = body.get("hours")
+        if hours is not None and not isinstance(hours, (int, float)):
+            return json({"error": "La durée doit être un nombre d'heures."}, status=400)
+        try:
+            created = await asyncio.to_thread(workshops.create_workshop, body.get("title", ""), hours=hours)
+        except ValueError as error:
+            return json({"error": str(error)}, status=400)
+        return json(
+            {"title": created.title, "code": created.display_code, "expires_at": created.expires_at.isoformat(),
+             **_links(created.code, created.token)},
+            status=201, headers=NO_STORE, ensure_ascii=False,
+        )
+
+    @app.get("/ateliers/<token:str>")
+    async def dashboard_page(_request: Request, token: str) -> HTTPResponse:
+        if await found(token) is None:
+            return html(NOT_FOUND_PAGE, status=404)
+        return await file(static_dir / "dashboard.html", mime_type="text/html; charset=utf-8", headers=NO_STORE)
+
+    @app.get("/api/ateliers/<token:str>")
+    async def dashboard_data(_request: Request, token: str) -> HTTPResponse:
+        workshop = await found(token)
+        if workshop is None:
+            return json({"error": "atelier introuvable"}, status=404)
+        return json(await dashboard_json(workshop, token), headers=NO_STORE, ensure_ascii=False)
+
+    @app.post("/api/ateliers/<token:str>/close")
+    async def close(_request: Request, token: str) -> HTTPResponse:
+        workshop = await found(token)
+        if workshop is None:
+            return json({"error": "atelier introuvable"}, status=404)
+        closed = await asyncio.to_thread(workshops.close_workshop, workshop.id)
+        return json(await dashboard_json(closed, token), headers=NO_STORE, ensure_ascii=False)
+
+    @app.get("/ateliers/<token:str>/export.csv")
+    async def export(_request: Request, token: str) -> HTTPResponse:
+        workshop = await found(token)
+        if workshop is None:
+            return json({"error": "atelier introuvable"}, status=404)
+        body = await asyncio.to_thread(workshops.export_csv_bytes, workshop.id, survey())
+        disposition = f'attachment; filename="{workshops.export_filename(workshop)}"'
+        return raw(body, content_type="text/csv; charset=utf-8",
+                   headers={**NO_STORE, "Content-Disposition": disposition})
