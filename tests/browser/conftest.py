@@ -55,3 +55,11 @@ def page(context: BrowserContext, watch: PageWatch) -> Page:
     opened = context.new_page()
     watch.attach(opened)
     return opened
+
+
+@pytest.fixture()
+def axe_context(browser: Browser) -> Iterator[BrowserContext]:
+    # axe-core injects inline styles while it measures: let the CSP allow it here (the other tests keep it).
+    created = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 720}, bypass_csp=True)
+    yield created
+    created.close()

@@ -223,14 +223,6 @@ def test_the_script_tag_works_on_another_site(context: BrowserContext, other_sit
     watch.assert_clean()
 
 
-@pytest.fixture()
-def axe_context(browser: Browser) -> Iterator[BrowserContext]:
-    # axe-core injects inline styles while it measures: let the CSP allow it here (the other tests keep it).
-    created = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    yield created
-    created.close()
-
-
 def test_no_serious_accessibility_violation(axe_context: BrowserContext, web_url: str) -> None:
     survey = load_questionnaire()
     page = axe_context.new_page()
