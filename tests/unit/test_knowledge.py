@@ -3,55 +3,28 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
 
-from bot.db import build_engine
 from bot.knowledge import KNOWLEDGE_DIR, Catalogue, KnowledgeError, load_catalogue
 from bot.loader import load_catalogue_into_db, load_questionnaire_into_db, read_catalogue
 from bot.questionnaire import DEFAULT_PATH, load_questionnaire
-
-POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-
-
-def _sqlite(tmp_path: Path) -> Iterator[Engine]:
-    yield build_engine(f"sqlite:///{tmp_path / 'kb.db'}")
-
-
-def _postgres() -> Iterator[Engine]:
-    """A throw-away PostgreSQL database, dropped afterwards."""
-    name = f"alliance_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = build_engine(f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+from tests.databases import throwaway_engine
 
 
 @pytest.fixture(params=["sqlite", "postgresql"], scope="module")
 def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalogue]:
     """The catalogue as read back from a database it was loaded into (twice: the load is idempotent)."""
-    engines = _sqlite(tmp_path_factory.mktemp("kb")) if request.param == "sqlite" else _postgres()
-    engine = next(engines)
-    questionnaire = load_questionnaire()
-    catalogue = load_catalogue(questionnaire)
-    for _ in range(2):
-        load_questionnaire_into_db(engine, DEFAULT_PATH)
-        load_catalogue_into_db(engine, catalogue)
-    yield read_catalogue(engine)
-    engines.close()
+    with throwaway_engine(request.param, tmp_path_factory.mktemp("kb")) as engine:
+        questionnaire = load_questionnaire()
+        catalogue = load_catalogue(questionnaire)
+        for _ in range(2):
+            load_questionnaire_into_db(engine, DEFAULT_PATH)
+            load_catalogue_into_db(engine, catalogue)
+        yield read_catalogue(engine)
 
 
 def test_minimum_content(loaded: Catalogue) -> None:

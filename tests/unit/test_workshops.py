@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 
 from bot import workshops
-from bot.db import build_engine, get_engine
+from bot.db import get_engine
 from bot.diagnostics import abandon, record_progress, record_result
 from bot.models import Base, Workshop, WorkshopParticipant
 from bot.questionnaire import NSP, Questionnaire, load_questionnaire
@@ -61,8 +61,8 @@ from bot.workshops import (
     normalise_code,
     record_wrong_code,
 )
+from tests.databases import throwaway_engine
 
-POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 CONFUSABLE = set("0O1IL")
 
 SURVEY = load_questionnaire()
@@ -71,37 +71,11 @@ SURVEY = load_questionnaire()
 # ------------------------------------------------------------------ databases
 
 
-def _postgres() -> Iterator[Engine]:
-    """A throw-away PostgreSQL database, dropped afterwards."""
-    name = f"alliance_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = build_engine(f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
-def _sqlite(folder: Path) -> Iterator[Engine]:
-    engine = build_engine(f"sqlite:///{folder / 'workshops.db'}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    engines = _sqlite(tmp_path) if request.param == "sqlite" else _postgres()
-    created = next(engines)
-    Base.metadata.create_all(created)
-    yield created
-    engines.close()
+    with throwaway_engine(request.param, tmp_path) as created:
+        Base.metadata.create_all(created)
+        yield created
 
 
 # -------------------------------------------------------------------- helpers
