@@ -20,7 +20,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # Rasa 3.6 needs Python 3.10; the default python3 may be newer.
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d /root/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10 2>/dev/null); do $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo $$p && break; done)
 
-.PHONY: run test install spacy train db lint unit validate stories conversation browser-deps crossval bench lock clean
+.PHONY: run test install spacy train db lint unit validate stories conversation browser-deps crossval bench bench-workshop workshop lock clean
 
 run: install $(SPACY_MODEL) $(MODEL) db
 	$(PY) -m bot.stack run
@@ -50,8 +50,13 @@ train: $(MODEL)
 db: install
 	$(PY) -m bot.loader
 
+# Static security scan of our own code. Skipped checks, each explained in README.md (« Security »):
+# B404/B603 (we start our own processes with fixed argument lists), B311 (random numbers for simulated users).
+BANDIT := $(VENV)/bin/bandit -q -r bot actions bench --skip B404,B603,B311
+
 lint: install
 	$(RUFF) bot actions tests bench
+	$(BANDIT)
 
 validate: install
 	$(RASA) data validate --config config.yml --domain domain.yml --data data/rasa
@@ -81,6 +86,13 @@ crossval: $(SPACY_MODEL)
 
 bench: $(MODEL)
 	$(PY) -m bench.run
+
+bench-workshop: install
+	$(PY) -m bench.workshop_dashboard
+
+# Open a workshop from the command line: make workshop TITLE="Atelier Lyon" [HOURS=4]
+workshop: install db
+	$(PY) -m bot.workshops create --title "$(TITLE)" $(if $(HOURS),--hours $(HOURS))
 
 lock:
 	$(PY) -m pip freeze --all --exclude pip --exclude-editable > requirements.lock

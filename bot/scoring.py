@@ -97,7 +97,8 @@ def answer_points(question: Question, value: Answer | None) -> int:
         return question.min_score
     if isinstance(value, str):
         return question.option(value).score or 0
-    assert question.multi is not None  # a list is only valid on a multi question
+    if question.multi is None:
+        raise ValueError(f"question {question.id!r}: a list answer is only valid on a multi-choice question")
     total = sum(question.option(oid).score or 0 for oid in _distinct(value))
     return min(total, question.multi.max)
 
@@ -231,5 +232,6 @@ def _dimensions(
         ratio = Fraction(points, dimension.max) if dimension.max else Fraction(0)
         if weakest_ratio is None or ratio < weakest_ratio:
             weakest, weakest_ratio = dimension.id, ratio
-    assert weakest is not None  # the loader guarantees at least one dimension
+    if weakest is None:
+        raise ValueError("the questionnaire has no dimension (the loader should have refused it)")
     return percentages, weakest

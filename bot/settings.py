@@ -32,12 +32,25 @@ class Settings:
     questionnaire_path: Path
     public_url: str
     widget_origins: tuple[str, ...]
+    rasa_api_token: str | None
+    retention_days: float
+    max_message_chars: int
+    conversation_rate: tuple[int, float]
+    address_rate: tuple[int, float]
+    proxies_count: int
+    lock_store_url: str | None
     #: Default lifetime of a workshop, in hours (``python -m bot.workshops create --hours`` overrides it).
     workshop_hours: float = 12.0
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _rate(value: str) -> tuple[int, float]:
+    """« 30/10 »: 30 messages per 10 seconds."""
+    count, _, seconds = value.partition("/")
+    return int(count), float(seconds or 1)
 
 
 def _default_sqlite(name: str) -> str:
@@ -60,5 +73,15 @@ def get_settings() -> Settings:
         # Links in the bot's messages are relative (the widget resolves them) unless this is set.
         public_url=env.get("PUBLIC_URL", "").rstrip("/"),
         widget_origins=tuple(origin.strip() for origin in env.get("WIDGET_ORIGINS", "*").split(",") if origin.strip()),
+        # Rasa's HTTP API always needs a token; without one in .env, each start draws a new one.
+        rasa_api_token=env.get("RASA_API_TOKEN") or None,
+        # redis://host:port/db for Rasa's lock store (several Rasa servers); empty: Rasa's in-memory locks.
+        lock_store_url=env.get("LOCK_STORE_URL") or None,
+        retention_days=float(env.get("RETENTION_DAYS", "180")),
+        max_message_chars=int(env.get("MAX_MESSAGE_CHARS", "2000")),
+        conversation_rate=_rate(env.get("RATE_LIMIT_CONVERSATION", "30/10")),
+        address_rate=_rate(env.get("RATE_LIMIT_ADDRESS", "120/10")),
+        # How many proxies (nginx) stand in front of the web app: their X-Forwarded-For is trusted.
+        proxies_count=int(env.get("PROXIES_COUNT", "0")),
         workshop_hours=float(env.get("WORKSHOP_HOURS") or "12"),
     )

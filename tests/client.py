@@ -20,6 +20,7 @@ def payload(question_id: str, choice: str) -> str:
 class Client:
     rasa_url: str
     web_url: str
+    api_token: str = ""
 
     @staticmethod
     def new_sender(prefix: str = "test") -> str:
@@ -33,12 +34,16 @@ class Client:
         return response.json()
 
     def parse(self, text: str) -> dict[str, Any]:
-        response = requests.post(f"{self.rasa_url}/model/parse", json={"text": text}, timeout=TIMEOUT)
+        response = requests.post(
+            f"{self.rasa_url}/model/parse", json={"text": text}, params={"token": self.api_token}, timeout=TIMEOUT
+        )
         response.raise_for_status()
         return response.json()
 
     def tracker(self, sender: str) -> dict[str, Any]:
-        response = requests.get(f"{self.rasa_url}/conversations/{sender}/tracker", timeout=TIMEOUT)
+        response = requests.get(
+            f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.api_token}, timeout=TIMEOUT
+        )
         response.raise_for_status()
         return response.json()
 

@@ -48,4 +48,4 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def client(stack: Stack) -> Client:
-    return Client(stack.rasa_url, stack.web_url)
+    return Client(stack.rasa_url, stack.web_url, stack.api_token)

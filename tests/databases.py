@@ -35,5 +35,8 @@ def throwaway_engine(kind: str, folder: Path) -> Iterator[Engine]:
     finally:
         engine.dispose()
         with admin.connect() as connection:
+            # A connection left open by the code under test must not keep the database alive.
+            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                               {"name": name})
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()

@@ -15,6 +15,8 @@ Read-only on the database: the action server writes diagnostics.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json as jsonlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,10 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, empty, file, html, json, raw
 
-from bot import diagnostics
+from bot import diagnostics, privacy
 from bot.loader import read_questionnaire
 from bot.questionnaire import Questionnaire
+from bot.ratelimit import SlidingWindowLimiter
 from bot.settings import get_settings
 from bot.web import report
 from bot.web.workshop_routes import add_workshop_routes
@@ -48,6 +51,12 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+TOO_LONG = (
+    "Votre message est trop long ({length} caractères) : {limit} au plus. Pouvez-vous le raccourcir ?"
+)
+SLOW_DOWN = "Vous envoyez des messages très rapprochés : patientez quelques secondes, puis réessayez."
+# The action « supprimer mes données » ends its reply with {"custom": {"erased": true}}.
+ERASED_MARKER = b'"erased"'
 # The widget's files and the chat endpoint are used by other sites' pages.
 EMBEDDABLE_PATHS = ("/widget.js", "/widget.css", REST_WEBHOOK)
 
@@ -62,6 +71,28 @@ async def _state(conversation_id: str) -> dict[str, Any] | None:
     return await asyncio.to_thread(diagnostics.get_state, conversation_id, _questionnaire().total)
 
 
+def _rate_limited(app: Sanic, request: Request, sender: str) -> float:
+    """Seconds to wait if this conversation or this address sends too fast, else 0."""
+    address = request.remote_addr or request.ip or "unknown"
+    # The address is only hashed into a key held in memory for a few seconds: never stored.
+    address_key = hashlib.sha256(address.encode()).hexdigest()
+    for limiter, key in ((app.ctx.conversation_limiter, sender), (app.ctx.address_limiter, address_key)):
+        if not limiter.allow(key):
+            return limiter.retry_after(key) or 1.0
+    return 0.0
+
+
+async def _erase_conversation_if_asked(sender: str, body: bytes) -> None:
+    """After « supprimer mes données »: Rasa has saved the turn, so its stored conversation can go now."""
+    try:
+        messages = jsonlib.loads(body)
+    except ValueError:
+        return
+    if any(isinstance(m, dict) and isinstance(m.get("custom"), dict) and m["custom"].get("erased") is True
+           for m in messages if isinstance(messages, list)):
+        await asyncio.to_thread(privacy.erase_tracker, sender)
+
+
 def _allowed_origin(origin: str | None) -> str | None:
     """The value of Access-Control-Allow-Origin for a request from ``origin``, if it is allowed."""
     allowed = get_settings().widget_origins
@@ -73,7 +104,11 @@ def _allowed_origin(origin: str | None) -> str | None:
 def create_app(name: str = "faire_alliance_web") -> Sanic:
     """Build the app (no database access until a request arrives)."""
     app = Sanic(name)
+    settings = get_settings()
     app.config.REQUEST_MAX_SIZE = 64 * 1024
+    app.config.PROXIES_COUNT = settings.proxies_count
+    app.ctx.conversation_limiter = SlidingWindowLimiter(*settings.conversation_rate)
+    app.ctx.address_limiter = SlidingWindowLimiter(*settings.address_rate)
 
     @app.listener("before_server_start")
     async def open_rasa_session(app_: Sanic, _loop: Any) -> None:
@@ -128,14 +163,34 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
     @app.post(REST_WEBHOOK)
     async def chat(request: Request) -> HTTPResponse:
         try:
+            incoming = request.json
+        except Exception:  # noqa: BLE001 - Sanic raises its own error types for a body that is not JSON
+            incoming = None
+        if not isinstance(incoming, dict) or not isinstance(incoming.get("message"), str):
+            return json({"error": "attendu : {\"sender\": \"…\", \"message\": \"…\"}"}, status=400)
+        sender = incoming.get("sender")
+        if not isinstance(sender, str) or not 0 < len(sender) <= MAX_CONVERSATION_ID_LENGTH:
+            return json({"error": "identifiant de conversation manquant ou trop long"}, status=400)
+        settings = get_settings()
+        if len(incoming["message"]) > settings.max_message_chars:
+            # Answered here, as the bot would: Rasa never sees it, the conversation is untouched.
+            text = TOO_LONG.format(length=len(incoming["message"]), limit=settings.max_message_chars)
+            return json([{"recipient_id": sender, "text": text}], ensure_ascii=False)
+        waiting = _rate_limited(app, request, sender)
+        if waiting:
+            return json([{"recipient_id": sender, "text": SLOW_DOWN}], status=429, ensure_ascii=False,
+                        headers={"Retry-After": str(max(1, round(waiting)))})
+        try:
             async with app.ctx.rasa.post(
-                f"{get_settings().rasa_url}{REST_WEBHOOK}", data=request.body,
-                headers={"Content-Type": "application/json"},
+                f"{settings.rasa_url}{REST_WEBHOOK}", data=request.body, headers={"Content-Type": "application/json"},
             ) as upstream:
                 body = await upstream.read()
-                return raw(body, status=upstream.status, content_type="application/json")
+                status = upstream.status
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return json({"error": "l'assistant ne répond pas pour le moment"}, status=503)
+        if status == 200 and ERASED_MARKER in body:
+            await _erase_conversation_if_asked(sender, body)
+        return raw(body, status=status, content_type="application/json")
 
     @app.get("/api/diagnostics/<conversation_id:str>")
     async def diagnostic_state(_request: Request, conversation_id: str) -> HTTPResponse:

@@ -242,3 +242,21 @@ def test_no_serious_accessibility_violation(axe_context: BrowserContext, web_url
     page.goto(f"{web_url}/diagnostics/inconnu")
     found["report not found"] = axe_violations(page)
     assert {screen: violations for screen, violations in found.items() if violations} == {}
+
+
+def test_delete_my_data_clears_the_widget_and_the_server(page: Page, watch: PageWatch, web_url: str) -> None:
+    open_demo(page, web_url)
+    choice(page, "Faire le diagnostic").click()
+    wait_for_question(page, 1)
+    first = conversation_id(page)
+    assert requests.get(f"{web_url}/api/diagnostics/{first}", timeout=30).status_code == 200
+    type_message(page, "supprimer mes données")
+    choice(page, "Oui, tout effacer").click()
+    expect(page.locator(".fa-msg")).to_have_count(1)
+    expect(page.locator(".fa-msg--bot .fa-bubble")).to_contain_text("sont effacés")
+    expect(progress(page)).to_be_hidden()
+    assert conversation_id(page) != first, "the next message starts a new conversation"
+    assert requests.get(f"{web_url}/api/diagnostics/{first}", timeout=30).status_code == 404
+    page.reload()
+    expect(page.locator(".fa-msg")).to_have_count(1)
+    watch.assert_clean()

@@ -59,7 +59,7 @@ def test_every_interruption_inside_the_form_has_a_rule_that_returns_or_pauses() 
     rules = _in_form_rule_intents()
     missing = [intent for intent in intents if intent not in rules]
     assert missing == [], f"intents with no in-form rule: {missing}"
-    pausing = {"stop", "goodbye", "show_menu"}
+    pausing = {"stop", "goodbye", "show_menu", "confirm_delete_my_data"}
     for intent, actions in rules.items():
         if intent in pausing:
             assert "action_deactivate_loop" in actions, intent

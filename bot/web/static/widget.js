@@ -647,7 +647,8 @@
         signal: controller.signal,
         credentials: "omit",
       });
-      if (!response.ok) throw new Error("HTTP " + response.status);
+      // 429: the server answers as the bot would (« patientez quelques secondes »): show it.
+      if (!response.ok && response.status !== 429) throw new Error("HTTP " + response.status);
       const data = await response.json();
       return Array.isArray(data) ? data : [];
     } finally {
@@ -657,9 +658,11 @@
 
   function handleReplies(replies) {
     const added = [];
+    let erased = false;
     for (const reply of replies) {
       if (!reply || typeof reply !== "object") continue;
       const custom = reply.custom;
+      if (custom && typeof custom === "object" && custom.erased === true) erased = true;
       if (custom && typeof custom === "object" && Object.prototype.hasOwnProperty.call(custom, "progress")) {
         state.progress = custom.progress === null ? null : cleanProgress(custom.progress) || state.progress;
         renderProgress();
@@ -673,6 +676,11 @@
       if (message.text !== undefined || message.buttons || message.image) {
         added.push(addMessage(message));
       }
+    }
+    if (erased) {
+      forgetConversation();
+      scrollToNewest();
+      return;
     }
     if (!added.length) return;
     replyStart = added[0];
@@ -702,6 +710,18 @@
     log.appendChild(notice);
     replyStart = null;
     scrollToNewest();
+  }
+
+  // « supprimer mes données » done: the server has erased this conversation; the browser forgets it too,
+  // keeping only the confirmation on screen, and the next message starts a new conversation.
+  function forgetConversation() {
+    storage.clear();
+    state.conversationId = newConversationId();
+    state.messages = state.messages.slice(-1);
+    state.progress = null;
+    state.workshop = null;
+    renderAll();
+    persist();
   }
 
   // Sends one message (text or payload) to the bot, in order, after the previous ones.
