@@ -336,6 +336,15 @@ def close_workshop(workshop_id: int, engine: Engine | None = None, *, now: datet
         return _info(row)
 
 
+def keep_results(workshop_id: int, keep: bool = True, engine: Engine | None = None) -> None:
+    """Keep (or stop keeping) a workshop's results past the retention age (see bot/privacy.py)."""
+    with session_scope(engine) as session:
+        row = session.get(Workshop, workshop_id)
+        if row is None:
+            raise WorkshopNotFound(workshop_id)
+        row.keep_results = keep
+
+
 # --------------------------------------------------------------- participants
 
 
@@ -720,6 +729,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     export = commands.add_parser("export", help="exporter les résultats anonymes en CSV")
     export.add_argument("--token", required=True, help="jeton secret ou lien du tableau de bord")
     export.add_argument("--out", default=None, help="fichier CSV à écrire (par défaut : la sortie standard)")
+    keep = commands.add_parser("keep", help="conserver les résultats au-delà de la durée de conservation")
+    keep.add_argument("--token", required=True, help="jeton secret ou lien du tableau de bord")
+    keep.add_argument("--no", action="store_true", help="ne plus les conserver")
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -745,6 +757,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if workshop is None:
         print("Aucun atelier ne correspond à ce jeton : vérifiez le lien du tableau de bord.", file=sys.stderr)
         return 1
+    if args.command == "keep":
+        keep_results(workshop.id, not args.no, engine=engine)
+        kept = "conservés au-delà de" if not args.no else "effacés, comme les autres, après"
+        print(f"Résultats de l'atelier « {workshop.title} » {kept} la durée de conservation.")
+        return 0
     if args.command == "close":
         closed = close_workshop(workshop.id, engine=engine)
         print(f"Atelier « {closed.title} » ({closed.display_code}) fermé : plus personne ne peut le rejoindre.")

@@ -98,6 +98,15 @@ def add_workshop_routes(app: Sanic, static_dir: Path, survey: Callable[[], Quest
         closed = await asyncio.to_thread(workshops.close_workshop, workshop.id)
         return json(await dashboard_json(closed, token), headers=NO_STORE, ensure_ascii=False)
 
+    @app.post("/api/ateliers/<token:str>/keep")
+    async def keep(request: Request, token: str) -> HTTPResponse:
+        workshop = await found(token)
+        if workshop is None:
+            return json({"error": "atelier introuvable"}, status=404)
+        wanted = request.json.get("keep", True) if isinstance(request.json, dict) else True
+        await asyncio.to_thread(workshops.keep_results, workshop.id, bool(wanted))
+        return json({"keep_results": bool(wanted)}, headers=NO_STORE)
+
     @app.get("/ateliers/<token:str>/export.csv")
     async def export(_request: Request, token: str) -> HTTPResponse:
         workshop = await found(token)

@@ -141,7 +141,8 @@ def test_a_wrong_token_gets_nothing(client: Client, crowd: tuple) -> None:
     altered = token[:-1] + ("A" if token[-1] != "A" else "B")
     for guess in (secrets.token_urlsafe(32), altered, "", "x"):
         for method, path in (("get", f"/ateliers/{guess}"), ("get", f"/api/ateliers/{guess}"),
-                             ("get", f"/ateliers/{guess}/export.csv"), ("post", f"/api/ateliers/{guess}/close")):
+                             ("get", f"/ateliers/{guess}/export.csv"), ("post", f"/api/ateliers/{guess}/close"),
+                             ("post", f"/api/ateliers/{guess}/keep")):
             response = requests.request(method, client.web_url + path, timeout=TIMEOUT)
             assert response.status_code == 404, (method, path)
             assert TITLE not in response.text and workshop["code"] not in response.text
@@ -188,6 +189,8 @@ def test_a_closed_workshop_takes_no_one_and_keeps_its_results(client: Client) ->
     token_path = workshop["dashboard_url"].replace("/ateliers/", "/api/ateliers/", 1)
     closed = requests.post(f"{client.web_url}{token_path}/close", timeout=TIMEOUT).json()
     assert closed["closed"] is True and closed["finished"] == 1
+    kept = requests.post(f"{client.web_url}{token_path}/keep", json={"keep": True}, timeout=TIMEOUT)
+    assert kept.status_code == 200 and kept.json() == {"keep_results": True}
     reply = texts(client.say(client.new_sender("late"), f"le code est {workshop['code']}"))
     assert "ne correspond à aucun atelier ouvert" in reply, reply
     assert dashboard(client, workshop)["joined"] == 1

@@ -583,3 +583,13 @@ def test_the_tables_link_diagnostics_without_changing_them(engine: Engine) -> No
         columns = connection.execute(select(WorkshopParticipant.__table__)).keys()
     assert list(columns) == ["id", "workshop_id", "conversation_id", "joined_at"]
     assert Workshop.__table__.c.token_hash.type.length == 64
+
+
+def test_a_trainer_can_keep_the_results_past_the_retention_age(engine: Engine) -> None:
+    created = create_workshop("Atelier à garder", hours=2, engine=engine)
+    workshops.keep_results(created.id, engine=engine)
+    with engine.connect() as connection:
+        assert connection.execute(select(Workshop.keep_results).where(Workshop.id == created.id)).scalar_one() is True
+    workshops.keep_results(created.id, False, engine=engine)
+    with engine.connect() as connection:
+        assert connection.execute(select(Workshop.keep_results).where(Workshop.id == created.id)).scalar_one() is False
