@@ -251,7 +251,8 @@ def test_delete_my_data_clears_the_widget_and_the_server(page: Page, watch: Page
     first = conversation_id(page)
     assert requests.get(f"{web_url}/api/diagnostics/{first}", timeout=30).status_code == 200
     type_message(page, "supprimer mes données")
-    choice(page, "Oui, tout effacer").click()
+    # The confirmation comes with its buttons, then the question again with its own: click the confirmation's.
+    page.locator("button.fa-choice", has_text="Oui, tout effacer").last.click()
     expect(page.locator(".fa-msg")).to_have_count(1)
     expect(page.locator(".fa-msg--bot .fa-bubble")).to_contain_text("sont effacés")
     expect(progress(page)).to_be_hidden()
