@@ -8,7 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.context import in_thread
 from actions.knowledge import answer_named_entry, named_entry
+from actions.workshops import continue_diagnostic, welcome, workshop_typed_alone
 
 FALLBACK_ACTION = "action_default_fallback"
 # What a likely intent is offered as; intents missing here are never suggested.
@@ -67,6 +69,10 @@ class DefaultFallback(Action):
             dispatcher.utter_message(response="utter_empty_message")
             dispatcher.utter_message(response="utter_menu")
             return []
+        # Not understood, but the code of an open workshop typed alone (« KTR-482 »): join it.
+        workshop = await in_thread(workshop_typed_alone, text)
+        if workshop is not None:
+            return continue_diagnostic(dispatcher, tracker) if await welcome(dispatcher, tracker, workshop) else []
         # Not understood, but it names something of the knowledge base (« collective impact à la française ? »).
         named = named_entry(text)
         if named is not None:

@@ -25,6 +25,7 @@ from actions.context import (
     in_thread,
     questionnaire,
 )
+from actions.workshops import welcome, workshop_typed_alone
 from bot import diagnostics
 from bot.answers import ANSWER_PAYLOAD_INTENT, interpret, is_answering_intent, summarise
 from bot.questionnaire import Question
@@ -118,6 +119,12 @@ class ValidateDiagnosticForm(Action):
                 return []
             dispatcher.utter_message(response="utter_answers_understood", summary=summarise(survey, reading.answers))
             return [SlotSet(question_id, value) for question_id, value in reading.answers.items()]
+
+        # The code of an open workshop typed alone in the middle of the questionnaire: join, then the same question.
+        workshop = await in_thread(workshop_typed_alone, parse.get("text"))
+        if workshop is not None:
+            await welcome(dispatcher, tracker, workshop)
+            return [SlotSet(asked, None)]
 
         if not is_answering_intent(intent):
             return []  # an interruption: the form refuses it and a rule answers it

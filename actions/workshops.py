@@ -37,7 +37,7 @@ def _codes_in(tracker: Tracker) -> list[str]:
     return list(dict.fromkeys([code for code in from_entities if code] + workshops.candidate_codes(message.get("text"))))
 
 
-def _open_workshop(codes: list[str]) -> workshops.WorkshopInfo | None:
+def open_workshop(codes: list[str]) -> workshops.WorkshopInfo | None:
     for code in codes:
         found = workshops.find_open_by_code(code)
         if found is not None:
@@ -68,7 +68,7 @@ class ValidateWorkshopForm(Action):
             if intent != "join_workshop":
                 dispatcher.utter_message(response="utter_workshop_code_missing")
             return [SlotSet(CODE_SLOT, None)]
-        workshop = await in_thread(_open_workshop, codes)
+        workshop = await in_thread(open_workshop, codes)
         if workshop is None:
             # One message is one attempt, however many code-like words it holds.
             await in_thread(workshops.record_wrong_code, conversation)
@@ -79,6 +79,34 @@ class ValidateWorkshopForm(Action):
         return [SlotSet(CODE_SLOT, workshop.code)]
 
 
+def workshop_typed_alone(text: str | None) -> workshops.WorkshopInfo | None:
+    """The open workshop whose code is the whole message (« KTR-482 »), typed outside the code form."""
+    code = workshops.normalise_code((text or "").strip())
+    return workshops.find_open_by_code(code) if code else None
+
+
+async def welcome(dispatcher: CollectingDispatcher, tracker: Tracker, workshop: workshops.WorkshopInfo) -> bool:
+    """Join ``workshop`` and say so; False (and say why) if it closed meanwhile."""
+    conversation = tracker.sender_id
+    try:
+        await in_thread(workshops.join, workshop.id, conversation)
+    except WorkshopNotFound:
+        # Closed between the code and now: rare, but say it rather than pretend.
+        dispatcher.utter_message(response="utter_workshop_closed")
+        return False
+    await in_thread(workshops.clear_wrong_codes, conversation)
+    dispatcher.utter_message(response="utter_workshop_joined", title=workshop.title)
+    return True
+
+
+def continue_diagnostic(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """After joining: the diagnostic goes on, or starts again if it was already finished (it would not count)."""
+    if len(answers_from(tracker)) == questionnaire().total:
+        dispatcher.utter_message(response="utter_workshop_new_diagnostic")
+        return [SessionStarted(), FollowupAction(FORM_NAME)]
+    return [SlotSet(CODE_SLOT, None), FollowupAction(FORM_NAME)]
+
+
 class JoinWorkshop(Action):
     """After the code form: join the workshop and go on with the diagnostic, or explain the lock."""
 
@@ -87,25 +115,14 @@ class JoinWorkshop(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         code = tracker.get_slot(CODE_SLOT)
-        conversation = tracker.sender_id
         if code == LOCKED:
-            ends = await in_thread(workshops.code_lock_ends_at, conversation)
+            ends = await in_thread(workshops.code_lock_ends_at, tracker.sender_id)
             dispatcher.utter_message(response="utter_workshop_locked", minutes=_minutes_until(ends) if ends else 1)
             return [SlotSet(CODE_SLOT, None)]
         workshop = await in_thread(workshops.find_open_by_code, code) if code else None
-        try:
-            if workshop is None:
-                raise WorkshopNotFound(code)
-            await in_thread(workshops.join, workshop.id, conversation)
-        except WorkshopNotFound:
-            # Closed between the code and now: rare, but say it rather than pretend.
+        if workshop is None:
             dispatcher.utter_message(response="utter_workshop_closed")
             return [SlotSet(CODE_SLOT, None)]
-        await in_thread(workshops.clear_wrong_codes, conversation)
-        dispatcher.utter_message(response="utter_workshop_joined", title=workshop.title)
-        survey = questionnaire()
-        if len(answers_from(tracker)) == survey.total:
-            # A diagnostic finished before joining would not count: a new one starts (as « Recommencer »).
-            dispatcher.utter_message(response="utter_workshop_new_diagnostic")
-            return [SessionStarted(), FollowupAction(FORM_NAME)]
-        return [SlotSet(CODE_SLOT, None), FollowupAction(FORM_NAME)]
+        if not await welcome(dispatcher, tracker, workshop):
+            return [SlotSet(CODE_SLOT, None)]
+        return continue_diagnostic(dispatcher, tracker)

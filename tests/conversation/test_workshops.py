@@ -183,6 +183,22 @@ def test_joining_in_the_middle_of_the_questionnaire_resumes_it(client: Client) -
     assert dashboard(client, workshop)["joined"] == 1
 
 
+def test_a_code_typed_alone_joins(client: Client) -> None:
+    workshop = open_workshop(client, "Atelier de l'après-midi")
+    sender = client.new_sender("alone")
+    client.say(sender, "bonjour")
+    reply = client.say(sender, workshop["code"].lower())
+    assert "Bienvenue dans l'atelier « Atelier de l'après-midi »" in texts(reply), texts(reply)
+    assert asked_position(reply) == "1/13"
+    # In the middle of the questionnaire too: the code is taken, and the same question comes back.
+    client.say(sender, payload("actor_type", "association"))
+    client.say(sender, payload("size", "benevole"))
+    other = open_workshop(client, "Atelier du soir")
+    reply = client.say(sender, other["code"])
+    assert "Bienvenue dans l'atelier « Atelier du soir »" in texts(reply), texts(reply)
+    assert asked_position(reply) == "3/13"
+
+
 def test_a_closed_workshop_takes_no_one_and_keeps_its_results(client: Client) -> None:
     workshop = open_workshop(client, "Atelier clos")
     participate(client, workshop["code"], 1000)
