@@ -12,6 +12,8 @@ TRAINING_DATA := config.yml domain.yml $(shell find data/rasa -name '*.yml' 2>/d
 RUFF := $(VENV)/bin/ruff check --line-length 120 --target-version py310
 # Browser tests: Debian's Chromium (never a downloaded browser) and axe-core from npm.
 CHROMIUM := /usr/bin/chromium
+# Production mode's load balancer: Debian's nginx.
+NGINX := /usr/sbin/nginx
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -20,12 +22,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # Rasa 3.6 needs Python 3.10; the default python3 may be newer.
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d /root/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10 2>/dev/null); do $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo $$p && break; done)
 
-.PHONY: run test install spacy train db lint unit validate stories conversation browser-deps crossval bench bench-workshop workshop lock clean
+.PHONY: run test install spacy train db lint unit validate stories conversation browser-deps crossval bench bench-workshop workshop lock clean \
+	run-prod production bench-prod
 
 run: install $(SPACY_MODEL) $(MODEL) db
 	$(PY) -m bot.stack run
 
-test: install $(SPACY_MODEL) $(MODEL) db browser-deps lint validate unit stories conversation
+test: install $(SPACY_MODEL) $(MODEL) db browser-deps lint validate unit stories conversation production
 
 install: $(VENV)/.installed
 
@@ -76,6 +79,21 @@ browser-deps: $(CHROMIUM) $(AXE)
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver
+
+# Production mode (bot/production.py): N Rasa servers behind nginx, PostgreSQL and Redis; settings from .env.
+run-prod: install $(SPACY_MODEL) $(MODEL) $(NGINX)
+	$(PY) -m bot.production run
+
+$(NGINX):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx
+
+# The real topology (two Rasa servers, PostgreSQL, Redis, nginx) on its own ports and throw-away databases.
+production: $(MODEL) $(NGINX)
+	$(PY) -m pytest -q tests/production
+
+bench-prod: $(MODEL) $(NGINX)
+	$(PY) -m bench.production
 
 $(AXE): tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund

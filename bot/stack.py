@@ -128,7 +128,8 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def _environment(self) -> dict[str, str]:
-        environment = {**os.environ, **self.env, "WEB_PORT": str(self.web_port), "RASA_URL": self.rasa_url}
+        environment = {**os.environ, **self.env, "WEB_PORT": str(self.web_port), "RASA_URL": self.rasa_url,
+                       "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook"}
         environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         environment.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         environment.setdefault("RASA_TELEMETRY_ENABLED", "false")

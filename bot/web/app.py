@@ -54,6 +54,9 @@ SECURITY_HEADERS = {
 TOO_LONG = (
     "Votre message est trop long ({length} caractères) : {limit} au plus. Pouvez-vous le raccourcir ?"
 )
+UNAVAILABLE = (
+    "L'assistant est momentanément indisponible : vos réponses sont gardées. Renvoyez votre message dans un instant."
+)
 SLOW_DOWN = "Vous envoyez des messages très rapprochés : patientez quelques secondes, puis réessayez."
 # The action « supprimer mes données » ends its reply with {"custom": {"erased": true}}.
 ERASED_MARKER = b'"erased"'
@@ -91,6 +94,16 @@ async def _erase_conversation_if_asked(sender: str, body: bytes) -> None:
     if any(isinstance(m, dict) and isinstance(m.get("custom"), dict) and m["custom"].get("erased") is True
            for m in messages if isinstance(messages, list)):
         await asyncio.to_thread(privacy.erase_tracker, sender)
+
+
+async def _action_server_up(app: Sanic) -> bool:
+    """Whether the action server answers its health check (an empty reply can be normal, e.g. /restart)."""
+    health = get_settings().action_server_url.rsplit("/webhook", 1)[0] + "/health"
+    try:
+        async with app.ctx.rasa.get(health, timeout=aiohttp.ClientTimeout(total=1.5)) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return False
 
 
 def _allowed_origin(origin: str | None) -> str | None:
@@ -190,6 +203,10 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
             return json({"error": "l'assistant ne répond pas pour le moment"}, status=503)
         if status == 200 and ERASED_MARKER in body:
             await _erase_conversation_if_asked(sender, body)
+        if status == 200 and body.strip() == b"[]" and not await _action_server_up(app):
+            # Rasa answers nothing when it cannot reach the action server; the user message is kept in the
+            # tracker, and the same message sent again once the server is back goes on normally.
+            return json([{"recipient_id": sender, "text": UNAVAILABLE}], ensure_ascii=False)
         return raw(body, status=status, content_type="application/json")
 
     @app.get("/api/diagnostics/<conversation_id:str>")

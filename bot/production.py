@@ -1,0 +1,589 @@
+"""Production mode on one machine: N Rasa servers behind nginx, PostgreSQL and Redis.
+
+``python -m bot.production run`` (what ``make run-prod`` calls) reads the settings
+from the environment and ``.env``, creates the PostgreSQL databases when they are
+missing, loads the project database (``python -m bot.loader``) and starts:
+
+- one action server (``ACTION_PORT``, default 5055);
+- ``RASA_SERVERS`` Rasa servers (ports 5005, 5006, …), all with the same
+  endpoints.yml: the PostgreSQL tracker store (``TRACKER_STORE_URL``) and the Redis
+  lock store (``LOCK_STORE_URL``), so that any server can take any message of any
+  conversation;
+- the web app (``WEB_PORT``, default 8000), whose chat relay goes to nginx's
+  internal balancer of the Rasa servers;
+- nginx in the foreground (``daemon off``) with a configuration generated into the
+  run directory (``.run/prod``): a public server on ``PROD_PORT`` (default 8080) in
+  front of the web app, and an internal one on 127.0.0.1:``PROD_PORT + 1`` that
+  balances ``/webhooks/`` across the Rasa servers.
+
+Every log goes to the run directory; Ctrl-C or SIGTERM stops everything.
+:class:`Production` is what the tests (tests/production) and the benchmark
+(bench/production.py) start on their own ports and databases.
+
+``python -m bot.production rasa <rasa arguments>`` is how each Rasa server is
+started: ``bot.rasa_launcher`` plus two fixes for several servers: ``pool_pre_ping``
+on Rasa's SQL engines (a connection broken by a PostgreSQL restart is replaced
+instead of failing a turn) and an atomic Redis lock store (two messages of one
+conversation arriving at two servers at once are processed one after the other;
+see ``_install_atomic_redis_lock_store``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from dotenv import load_dotenv
+
+from bot.settings import REPO_ROOT, RUN_DIR
+from bot.stack import DEFAULT_MODEL, VENV_BIN, wait_for, write_rasa_config
+
+PROD_RUN_DIR = RUN_DIR / "prod"
+NGINX = Path("/usr/sbin/nginx")
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/alliance"
+DEFAULT_TRACKER_STORE_URL = "postgresql://postgres@127.0.0.1:5432/alliance_tracker"
+DEFAULT_LOCK_STORE_URL = "redis://127.0.0.1:6379/1"
+# Per client address on /webhooks/: a person types far slower; the benchmark (one address) raises it.
+DEFAULT_RATE_LIMIT_PER_SECOND = 10
+DEFAULT_RATE_LIMIT_BURST = 20
+# The load balancer is the public entry, so it listens on every interface (set PROD_HOST to restrict it);
+# everything else listens on 127.0.0.1 only.
+ALL_INTERFACES = "0.0.0.0"  # nosec B104
+
+START_TIMEOUT = 240.0  # seconds for one Rasa server to answer /status (two start at once on 2 cores)
+SERVICE_TIMEOUT = 60.0  # seconds for the action server, the web app, nginx
+LOADER_TIMEOUT = 300.0
+STOP_TIMEOUT = 20.0
+# nginx → Rasa: a refused connection is retried on the next server at once; a turn may take long under load.
+UPSTREAM_CONNECT_TIMEOUT_S = 2
+UPSTREAM_READ_TIMEOUT_S = 90
+
+
+def _load_env() -> None:
+    load_dotenv(REPO_ROOT / ".env", override=False)
+
+
+def _env(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name) or os.environ.get(name) or default
+
+
+def ensure_postgres_database(url: str) -> bool:
+    """Create the PostgreSQL database named in ``url`` when it does not exist; True if it was created.
+
+    Other URLs (SQLite) are left alone: SQLAlchemy and Rasa create their files.
+    """
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgresql"):
+        return False
+    from sqlalchemy import create_engine, text
+
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    admin = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
+            if exists:
+                return False
+            escaped = name.replace('"', '""')
+            connection.execute(text(f'CREATE DATABASE "{escaped}"'))
+            return True
+    finally:
+        admin.dispose()
+
+
+def nginx_config(
+    run_dir: Path,
+    public_port: int,
+    internal_port: int,
+    web_port: int,
+    rasa_ports: list[int],
+    rate_limit: int = DEFAULT_RATE_LIMIT_PER_SECOND,
+    burst: int = DEFAULT_RATE_LIMIT_BURST,
+    public_host: str = ALL_INTERFACES,
+) -> str:
+    """The whole nginx configuration: everything nginx writes stays in ``run_dir``."""
+    temp = run_dir / "nginx-temp"
+    rasa_servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in rasa_ports)
+    return f"""# Generated by bot/production.py: do not edit (rewritten at each start).
+daemon off;
+worker_processes auto;
+pid {run_dir / 'nginx.pid'};
+error_log {run_dir / 'nginx-error.log'} warn;
+
+events {{
+    worker_connections 1024;
+}}
+
+http {{
+    # No access log: no IP address is stored anywhere.
+    access_log off;
+    server_tokens off;
+    client_body_temp_path {temp / 'client_body'};
+    proxy_temp_path {temp / 'proxy'};
+    fastcgi_temp_path {temp / 'fastcgi'};
+    uwsgi_temp_path {temp / 'uwsgi'};
+    scgi_temp_path {temp / 'scgi'};
+    default_type application/octet-stream;
+
+    # A chat message is a few hundred bytes: bodies stay in memory, never in a temp file.
+    client_max_body_size 16k;
+    client_body_buffer_size 16k;
+    client_body_timeout 10s;
+    client_header_timeout 10s;
+    keepalive_timeout 30s;
+    proxy_max_temp_file_size 0;
+
+    # Per client address on the chat endpoint (RATE_LIMIT_PER_SECOND, burst {burst}); over it: 429.
+    limit_req_zone $binary_remote_addr zone=chat:10m rate={rate_limit}r/s;
+    limit_req_status 429;
+
+    upstream web_app {{
+        server 127.0.0.1:{web_port};
+        keepalive 32;
+    }}
+
+    upstream rasa_servers {{
+        # Round robin; a server that refuses a connection is left aside for fail_timeout.
+{rasa_servers}
+        keepalive 32;
+    }}
+
+    # Public server: everything goes to the web app, which serves the pages, the API and relays the chat
+    # (and enforces the per-conversation limits).
+    server {{
+        listen {public_host}:{public_port};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        # The client's address for the web app's own per-address limit (PROXIES_COUNT=1); set, never appended,
+        # so that a client cannot forge it. The web app keeps it in memory only, hashed.
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_connect_timeout 5s;
+        proxy_send_timeout 30s;
+        proxy_read_timeout {UPSTREAM_READ_TIMEOUT_S + 10}s;
+
+        location /webhooks/ {{
+            limit_req zone=chat burst={burst} nodelay;
+            proxy_pass http://web_app;
+        }}
+
+        location / {{
+            proxy_pass http://web_app;
+        }}
+    }}
+
+    # Internal balancer of the Rasa servers, for the web app's relay only (127.0.0.1).
+    server {{
+        listen 127.0.0.1:{internal_port};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_connect_timeout {UPSTREAM_CONNECT_TIMEOUT_S}s;
+        proxy_send_timeout 30s;
+        proxy_read_timeout {UPSTREAM_READ_TIMEOUT_S}s;
+
+        location /webhooks/ {{
+            proxy_pass http://rasa_servers;
+            # A POST is not idempotent, so nginx does not retry it on another server by default. Here it may:
+            # a refused or failed connection (a server killed, restarting) means the request never reached Rasa,
+            # so sending it to the other server is the only way the user gets an answer; in the rarer case where
+            # Rasa had received it (the server died mid-turn, or a timeout), the conversation is serialised by the
+            # Redis lock store and the diagnostics repository is idempotent (an answer or a completed diagnostic
+            # written twice is stored once), so a replay neither loses nor duplicates a diagnostic.
+            proxy_next_upstream error timeout non_idempotent;
+            proxy_next_upstream_tries 2;
+            proxy_next_upstream_timeout {UPSTREAM_READ_TIMEOUT_S}s;
+        }}
+
+        location / {{
+            return 404;
+        }}
+    }}
+}}
+"""
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+@dataclass
+class Production:
+    """The production topology on one machine (see the module docstring).
+
+    Ports default to ``PROD_PORT`` (8080; internal balancer on PROD_PORT + 1), Rasa 5005…, actions 5055 and
+    web app 8000; every setting can be given in ``env`` (which wins over the environment and .env).
+    """
+
+    rasa_servers: int | None = None
+    public_port: int | None = None
+    internal_port: int | None = None
+    first_rasa_port: int = 5005
+    action_port: int = 5055
+    web_port: int = 8000
+    model: Path = DEFAULT_MODEL
+    run_dir: Path = PROD_RUN_DIR
+    env: Mapping[str, str] = field(default_factory=dict)
+    public_host: str = field(default_factory=lambda: os.environ.get("PROD_HOST", ALL_INTERFACES))
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    api_token: str = ""
+
+    def __post_init__(self) -> None:
+        _load_env()
+        self.env = dict(self.env)
+        if self.rasa_servers is None:
+            self.rasa_servers = int(self.setting("RASA_SERVERS", "2"))
+        if self.rasa_servers < 1:
+            raise ValueError("RASA_SERVERS must be at least 1")
+        if self.public_port is None:
+            self.public_port = int(self.setting("PROD_PORT", "8080"))
+        if self.internal_port is None:
+            self.internal_port = self.public_port + 1
+        self.database_url = self.setting("DATABASE_URL", DEFAULT_DATABASE_URL)
+        self.tracker_store_url = self.setting("TRACKER_STORE_URL", DEFAULT_TRACKER_STORE_URL)
+        self.lock_store_url = self.setting("LOCK_STORE_URL", DEFAULT_LOCK_STORE_URL)
+        self.rate_limit = int(self.setting("RATE_LIMIT_PER_SECOND", str(DEFAULT_RATE_LIMIT_PER_SECOND)))
+        self.rate_burst = int(self.setting("RATE_LIMIT_BURST", str(max(DEFAULT_RATE_LIMIT_BURST, 2 * self.rate_limit))))
+        if not self.api_token:
+            self.api_token = self.setting("RASA_API_TOKEN", "") or secrets.token_urlsafe(24)
+
+    # Settings and URLs -------------------------------------------------------------
+
+    def setting(self, name: str, default: str) -> str:
+        return _env(self.env, name, default)
+
+    @property
+    def rasa_ports(self) -> list[int]:
+        return [self.first_rasa_port + index for index in range(self.rasa_servers or 1)]
+
+    def rasa_url(self, index: int) -> str:
+        return f"http://127.0.0.1:{self.rasa_ports[index]}"
+
+    @property
+    def public_url(self) -> str:
+        return f"http://127.0.0.1:{self.public_port}"
+
+    @property
+    def balancer_url(self) -> str:
+        """nginx's internal balancer of the Rasa servers (what the web app relays to)."""
+        return f"http://127.0.0.1:{self.internal_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def environment(self) -> dict[str, str]:
+        """What every process of the topology sees."""
+        environment = {**os.environ, **self.env}
+        environment.update({
+            "DATABASE_URL": self.database_url,
+            "TRACKER_STORE_URL": self.tracker_store_url,
+            "LOCK_STORE_URL": self.lock_store_url,
+            "RASA_API_TOKEN": self.api_token,
+            "RASA_URL": self.balancer_url,
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook",
+            "WEB_PORT": str(self.web_port),
+        })
+        # Passwords reach Rasa through its environment (endpoints.yml refers to them), never a file.
+        tracker_password = urlsplit(self.tracker_store_url).password
+        if tracker_password:
+            environment["TRACKER_STORE_PASSWORD"] = tracker_password
+        lock_password = urlsplit(self.lock_store_url).password
+        if lock_password:
+            environment["LOCK_STORE_PASSWORD"] = lock_password
+        # The web app stands behind one proxy (nginx), whose X-Forwarded-For it trusts.
+        environment.setdefault("PROXIES_COUNT", "1")
+        environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        environment.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+        environment.setdefault("RASA_TELEMETRY_ENABLED", "false")
+        return environment
+
+    # Processes ---------------------------------------------------------------------
+
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.run_dir / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.environment(), stdout=log,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.processes[name] = process
+        return process
+
+    def prepare(self) -> None:
+        """Create the databases if missing and load the project database (``python -m bot.loader``)."""
+        for url in (self.database_url, self.tracker_store_url):
+            ensure_postgres_database(url)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.run_dir / "loader.log", "ab") as log:
+            subprocess.run([str(VENV_BIN / "python"), "-m", "bot.loader"], cwd=REPO_ROOT, env=self.environment(),
+                           stdout=log, stderr=subprocess.STDOUT, check=True, timeout=LOADER_TIMEOUT)
+
+    def write_configs(self) -> tuple[Path, Path, Path]:
+        endpoints, credentials = write_rasa_config(
+            self.run_dir, f"http://127.0.0.1:{self.action_port}/webhook", self.tracker_store_url, self.lock_store_url
+        )
+        nginx = self.run_dir / "nginx.conf"
+        nginx.write_text(nginx_config(self.run_dir, self.public_port or 8080, self.internal_port or 8081,
+                                      self.web_port, self.rasa_ports, self.rate_limit, self.rate_burst,
+                                      self.public_host), encoding="utf-8")
+        for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (self.run_dir / "nginx-temp" / sub).mkdir(parents=True, exist_ok=True)
+        return endpoints, credentials, nginx
+
+    def start_actions(self) -> None:
+        process = self._spawn("actions", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
+                                          "-p", str(self.action_port)])
+        wait_for(f"http://127.0.0.1:{self.action_port}/health", SERVICE_TIMEOUT, process)
+
+    def spawn_rasa(self, index: int) -> subprocess.Popen:
+        origins = [o.strip() for o in self.setting("WIDGET_ORIGINS", "*").split(",") if o.strip()] or ["*"]
+        return self._spawn(f"rasa{index + 1}", [
+            str(VENV_BIN / "python"), "-m", "bot.production", "rasa", "run", "--model", str(self.model),
+            "--enable-api", "--auth-token", self.api_token,
+            "--endpoints", str(self.run_dir / "endpoints.yml"), "--credentials", str(self.run_dir / "credentials.yml"),
+            "--port", str(self.rasa_ports[index]), "--cors", *origins,
+        ])
+
+    def wait_rasa(self, index: int, timeout: float = START_TIMEOUT) -> None:
+        wait_for(f"{self.rasa_url(index)}/status?token={self.api_token}", timeout, self.processes[f"rasa{index + 1}"])
+
+    def start_rasa(self, index: int) -> None:
+        """(Re)start one Rasa server and wait until it answers."""
+        self.spawn_rasa(index)
+        self.wait_rasa(index)
+
+    def start_web(self) -> None:
+        process = self._spawn("web", [str(VENV_BIN / "python"), "-m", "bot.web"])
+        wait_for(f"{self.web_url}/health", SERVICE_TIMEOUT, process)
+
+    def start_nginx(self) -> None:
+        if not NGINX.exists():
+            raise RuntimeError(f"{NGINX} is missing: install Debian's nginx (`make run-prod` does)")
+        config = self.run_dir / "nginx.conf"
+        error_log = str(self.run_dir / "nginx-error.log")
+        test = subprocess.run([str(NGINX), "-t", "-q", "-p", str(self.run_dir), "-e", error_log, "-c", str(config)],
+                              check=False, capture_output=True, text=True, timeout=30)
+        if test.returncode != 0:
+            raise RuntimeError(f"nginx refuses {config}: {test.stderr.strip()}")
+        process = self._spawn("nginx", [str(NGINX), "-p", str(self.run_dir), "-e", error_log, "-c", str(config)])
+        wait_for(f"{self.public_url}/health", SERVICE_TIMEOUT, process)
+
+    def start(self) -> Production:
+        """Prepare the databases, then start every process (the Rasa servers load their model in parallel)."""
+        try:
+            self.prepare()
+            self.write_configs()
+            self.start_actions()
+            for index in range(self.rasa_servers or 1):
+                self.spawn_rasa(index)
+            self.start_web()
+            self.start_nginx()
+            with ThreadPoolExecutor(max_workers=self.rasa_servers) as pool:
+                for future in [pool.submit(self.wait_rasa, index) for index in range(self.rasa_servers or 1)]:
+                    future.result()
+            wait_for(f"{self.balancer_url}/webhooks/rest/", SERVICE_TIMEOUT, self.processes["nginx"])
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def pid(self, name: str) -> int:
+        return self.processes[name].pid
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` to one process (e.g. ``kill -9`` a Rasa server) and reap it."""
+        process = self.processes.pop(name)
+        if process.poll() is None:
+            process.send_signal(sig)
+        process.wait(timeout=STOP_TIMEOUT)
+
+    def stop_process(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT)
+
+    def stop(self) -> None:
+        """Stop everything, the entry point first."""
+        order = ["nginx", "web", *[f"rasa{i + 1}" for i in range(self.rasa_servers or 1)], "actions"]
+        for name in [*order, *[name for name in self.processes if name not in order]]:
+            self.stop_process(name)
+
+    def status(self) -> dict[str, Any]:
+        return {name: process.poll() is None for name, process in self.processes.items()}
+
+
+# --- `python -m bot.production rasa …`: one Rasa server --------------------------------
+
+
+def _install_pool_pre_ping() -> None:
+    """Make every SQLAlchemy engine Rasa creates check its connection before use.
+
+    Rasa 3.6's SQLTrackerStore builds its engines without ``pool_pre_ping`` (and, with ``login_db``, rebuilds
+    it with a bare ``create_engine``), so after a PostgreSQL restart a pooled connection would be used once more
+    and fail ("server closed the connection unexpectedly"). Both calls go through ``sqlalchemy.create_engine``
+    at call time, so wrapping it here covers them.
+    """
+    import sqlalchemy
+
+    original = sqlalchemy.create_engine
+
+    def create_engine(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("pool_pre_ping", True)
+        return original(*args, **kwargs)
+
+    sqlalchemy.create_engine = create_engine  # type: ignore[assignment]
+
+
+def _install_atomic_redis_lock_store() -> None:
+    """Make Rasa's Redis lock store safe for several Rasa servers.
+
+    Rasa 3.6's RedisLockStore changes a conversation's lock with GET, then SET (``issue_ticket``,
+    ``update_lock``, ``finish_serving``/``cleanup``): two servers receiving a message of the same conversation
+    at the same time both read "no ticket", both take ticket 0 and process the two turns at once, and the
+    tracker store keeps the events of one of them only (seen in tests/production: a user message lost). Known
+    upstream: RasaHQ/rasa#9213; the fix (ConcurrentRedisLockStore, PR #11256) was reverted from OSS (#11428).
+    Here each of those read-modify-writes runs in a Redis transaction (WATCH/MULTI/EXEC, retried on conflict),
+    with the same ticket semantics, the same keys and the same endpoints.yml.
+    """
+    import json
+
+    from rasa.core.lock import TicketLock
+    from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+
+    def atomic(store: RedisLockStore, conversation_id: str, change: Any) -> Any:
+        """Apply ``change(lock or None) -> (lock to save or None to delete, result)`` atomically."""
+        key = store.key_prefix + conversation_id
+
+        def transaction(pipe: Any) -> Any:
+            raw = pipe.get(key)
+            lock = TicketLock.from_dict(json.loads(raw)) if raw else None
+            saved, result = change(lock)
+            pipe.multi()
+            if saved is None:
+                pipe.delete(key)
+            else:
+                pipe.set(key, saved.dumps())
+            return result
+
+        return store.red.transaction(transaction, key, value_from_callable=True)
+
+    def issue_ticket(self: RedisLockStore, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        def change(lock: TicketLock | None) -> tuple[TicketLock, int]:
+            lock = lock or TicketLock(conversation_id)
+            return lock, lock.issue_ticket(lock_lifetime)
+
+        try:
+            return atomic(self, conversation_id, change)
+        except Exception as error:  # what Rasa's own issue_ticket catches
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    def update_lock(self: RedisLockStore, conversation_id: str) -> None:
+        def change(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
+            if lock is not None:
+                lock.remove_expired_tickets()
+            return lock, None
+
+        atomic(self, conversation_id, change)
+
+    def cleanup(self: RedisLockStore, conversation_id: str, ticket_number: int) -> None:
+        def change(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
+            if lock is None:
+                return None, None
+            lock.remove_ticket_for(ticket_number)
+            return (lock if lock.is_someone_waiting() else None), None
+
+        atomic(self, conversation_id, change)
+
+    RedisLockStore.issue_ticket = issue_ticket  # type: ignore[method-assign]
+    RedisLockStore.update_lock = update_lock  # type: ignore[method-assign]
+    RedisLockStore.cleanup = cleanup  # type: ignore[method-assign]
+
+
+def run_rasa(arguments: list[str]) -> None:
+    _install_pool_pre_ping()
+    _install_atomic_redis_lock_store()
+    from bot import rasa_launcher
+
+    sys.argv = ["bot.rasa_launcher", *arguments]
+    rasa_launcher.main()
+
+
+# --- `python -m bot.production run` ---------------------------------------------------
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(model: Path) -> int:
+    production = Production(model=model)
+    started = time.monotonic()
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(
+        f"Starting: {production.rasa_servers} Rasa server(s) on {production.rasa_ports}, actions :{production.action_port},"
+        f" web app :{production.web_port}, nginx :{production.public_port} (balancer 127.0.0.1:{production.internal_port});"
+        f" database {redacted(production.database_url)}, tracker store {redacted(production.tracker_store_url)},"
+        f" lock store {redacted(production.lock_store_url)}; logs in {production.run_dir}",
+        flush=True,
+    )
+    try:
+        production.start()
+        print(
+            f"Ready in {time.monotonic() - started:.0f} s: {production.public_url}/ "
+            f"(chat {production.public_url}/webhooks/rest/webhook, {production.rate_limit} requests/s per address). "
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
+        while all(process.poll() is None for process in production.processes.values()):
+            time.sleep(1)
+        stopped = [name for name, process in production.processes.items() if process.poll() is not None]
+        print(f"{', '.join(stopped)} stopped; stopping the others (logs in {production.run_dir})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        production.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["rasa"]:
+        run_rasa(argv[1:])
+        return 0
+    parser = argparse.ArgumentParser(
+        description="Run the production topology: N Rasa servers, actions, web app and nginx (settings from .env)."
+    )
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    args = parser.parse_args(argv)
+    if shutil.which(str(NGINX)) is None:
+        print(f"{NGINX} is missing: `make run-prod` installs Debian's nginx", file=sys.stderr)
+        return 1
+    return run(args.model)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
