@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json as jsonlib
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,22 @@ SLOW_DOWN = "Vous envoyez des messages très rapprochés : patientez quelques se
 ERASED_MARKER = b'"erased"'
 # The widget's files and the chat endpoint are used by other sites' pages.
 EMBEDDABLE_PATHS = ("/widget.js", "/widget.css", REST_WEBHOOK)
+
+
+# Files served at fixed addresses (the rest of bot/web/static is under /static/).
+FIXED_FILES = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/favicon.ico": ("favicon.svg", "image/svg+xml"),
+    "/widget.js": ("widget.js", "text/javascript; charset=utf-8"),
+    "/widget.css": ("widget.css", "text/css; charset=utf-8"),
+}
+
+
+def _file_handler(path: Path, mime_type: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
+    async def serve(_request: Request) -> HTTPResponse:
+        return await file(path, mime_type=mime_type)
+
+    return serve
 
 
 @lru_cache(maxsize=1)
@@ -146,21 +163,8 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
     async def health(_request: Request) -> HTTPResponse:
         return json({"status": "ok"})
 
-    @app.get("/")
-    async def demo_page(_request: Request) -> HTTPResponse:
-        return await file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8")
-
-    @app.get("/favicon.ico")
-    async def favicon(_request: Request) -> HTTPResponse:
-        return await file(STATIC_DIR / "favicon.svg", mime_type="image/svg+xml")
-
-    @app.get("/widget.js")
-    async def widget_script(_request: Request) -> HTTPResponse:
-        return await file(STATIC_DIR / "widget.js", mime_type="text/javascript; charset=utf-8")
-
-    @app.get("/widget.css")
-    async def widget_style(_request: Request) -> HTTPResponse:
-        return await file(STATIC_DIR / "widget.css", mime_type="text/css; charset=utf-8")
+    for path, (file_name, mime_type) in FIXED_FILES.items():
+        app.add_route(_file_handler(STATIC_DIR / file_name, mime_type), path, methods=["GET"], name=f"file_{file_name}")
 
     app.static("/static", str(STATIC_DIR), name="static")
     add_workshop_routes(app, STATIC_DIR, _questionnaire)

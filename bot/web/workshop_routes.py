@@ -8,7 +8,8 @@ bot/workshops.py; this module only turns it into HTTP.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,18 @@ def add_workshop_routes(app: Sanic, static_dir: Path, survey: Callable[[], Quest
     async def found(token: str) -> workshops.WorkshopInfo | None:
         return await asyncio.to_thread(workshops.find_by_token, token)
 
+    def by_token(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+        """The handler gets the workshop of the token; an unknown token gets a 404 and nothing else."""
+
+        @wraps(handler)
+        async def with_workshop(request: Request, token: str) -> HTTPResponse:
+            workshop = await found(token)
+            if workshop is None:
+                return json({"error": "atelier introuvable"}, status=404)
+            return await handler(request, token, workshop)
+
+        return with_workshop
+
     async def dashboard_json(workshop: workshops.WorkshopInfo, token: str) -> dict[str, Any]:
         figures = await asyncio.to_thread(workshops.dashboard, workshop.id, survey())
         return {**figures, "labels": _labels(survey()), **_links(workshop.code, token)}
@@ -84,34 +97,26 @@ def add_workshop_routes(app: Sanic, static_dir: Path, survey: Callable[[], Quest
         return await file(static_dir / "dashboard.html", mime_type="text/html; charset=utf-8", headers=NO_STORE)
 
     @app.get("/api/ateliers/<token:str>")
-    async def dashboard_data(_request: Request, token: str) -> HTTPResponse:
-        workshop = await found(token)
-        if workshop is None:
-            return json({"error": "atelier introuvable"}, status=404)
+    @by_token
+    async def dashboard_data(_request: Request, token: str, workshop: workshops.WorkshopInfo) -> HTTPResponse:
         return json(await dashboard_json(workshop, token), headers=NO_STORE, ensure_ascii=False)
 
     @app.post("/api/ateliers/<token:str>/close")
-    async def close(_request: Request, token: str) -> HTTPResponse:
-        workshop = await found(token)
-        if workshop is None:
-            return json({"error": "atelier introuvable"}, status=404)
+    @by_token
+    async def close(_request: Request, token: str, workshop: workshops.WorkshopInfo) -> HTTPResponse:
         closed = await asyncio.to_thread(workshops.close_workshop, workshop.id)
         return json(await dashboard_json(closed, token), headers=NO_STORE, ensure_ascii=False)
 
     @app.post("/api/ateliers/<token:str>/keep")
-    async def keep(request: Request, token: str) -> HTTPResponse:
-        workshop = await found(token)
-        if workshop is None:
-            return json({"error": "atelier introuvable"}, status=404)
+    @by_token
+    async def keep(request: Request, token: str, workshop: workshops.WorkshopInfo) -> HTTPResponse:
         wanted = request.json.get("keep", True) if isinstance(request.json, dict) else True
         await asyncio.to_thread(workshops.keep_results, workshop.id, bool(wanted))
         return json({"keep_results": bool(wanted)}, headers=NO_STORE)
 
     @app.get("/ateliers/<token:str>/export.csv")
-    async def export(_request: Request, token: str) -> HTTPResponse:
-        workshop = await found(token)
-        if workshop is None:
-            return json({"error": "atelier introuvable"}, status=404)
+    @by_token
+    async def export(_request: Request, token: str, workshop: workshops.WorkshopInfo) -> HTTPResponse:
         body = await asyncio.to_thread(workshops.export_csv_bytes, workshop.id, survey())
         disposition = f'attachment; filename="{workshops.export_filename(workshop)}"'
         return raw(body, content_type="text/csv; charset=utf-8",
