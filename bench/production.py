@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import subprocess
@@ -35,7 +34,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -64,6 +62,7 @@ from bench.run import (
     stock_script,
     stop_process,
     summary,
+    write_json,
 )
 from bot.production import Production
 from bot.stack import wait_for
@@ -283,13 +282,6 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_json(report: dict[str, Any]) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"production-{report['stamp']}.json"
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Load benchmark: production topology (2 and 1 Rasa servers) "
                                                  "against a stock `rasa init` bot.")
@@ -304,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(report))
     for problem in report["problems"]:
         print(f"- problem: {problem}")
-    print(f"\nJSON: {write_json(report)}")
+    print(f"\nJSON: {write_json(report, 'production-' + report['stamp'])}")
     return 0 if report["ok"] else 1
 
 

@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import random
-import signal
 import socket
 import statistics
 import subprocess
@@ -44,7 +43,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.stack import DEFAULT_MODEL, Stack, wait_for
+from bot.stack import DEFAULT_MODEL, QUIET_ENV, Stack, terminate, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -57,8 +56,6 @@ COLD_PORTS = (25006, 25056, 28001)  # the stack started only to time its cold st
 STOCK_PORT = 25105
 STOCK_URL = f"http://127.0.0.1:{STOCK_PORT}"
 
-# Every process started here: no telemetry (this machine talks to 127.0.0.1 only), quiet TensorFlow.
-QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
 
 REQUEST_TIMEOUT = 60.0  # seconds, one turn
 START_TIMEOUT = 180.0  # seconds, one bot until it answers /status
@@ -323,16 +320,9 @@ def busy_ports(ports: Sequence[int]) -> list[int]:
     return [port for port in ports if port_in_use(port)]
 
 
-def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
-    """SIGTERM the process group started for ``process``, then SIGKILL it if it lingers."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=timeout)
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a process started here and the process group it leads (`rasa` starts children)."""
+    terminate(process, group=True)
 
 
 def run_logged(command: list[str], log_name: str, cwd: Path, env: dict[str, str], timeout: float) -> float:
@@ -421,12 +411,15 @@ def make_stack(ports: tuple[int, int, int], data_dir: Path, model: Path) -> Stac
 
 
 @contextmanager
-def our_stack(model: Path, startup: dict[str, Any]) -> Iterator[Stack]:
-    """Our three processes on the benchmark ports with fresh databases; yield the started stack."""
+def our_stack(model: Path, startup: dict[str, Any], ports: tuple[int, int, int] = OUR_PORTS) -> Iterator[Stack]:
+    """Our three processes on ``ports`` with fresh databases; yield the started stack.
+
+    ``startup`` receives the seconds of the database load, until ready, and until the first reply.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-stack-") as folder:
         data_dir = Path(folder)
         startup["loader_s"] = load_database(stack_env(data_dir))
-        stack = make_stack(OUR_PORTS, data_dir, model)
+        stack = make_stack(ports, data_dir, model)
         started = time.perf_counter()
         try:
             stack.start()
@@ -439,17 +432,9 @@ def our_stack(model: Path, startup: dict[str, Any]) -> Iterator[Stack]:
 
 def measure_cold_start(model: Path) -> dict[str, float]:
     """Seconds from Stack.start (fresh ports and databases) to the stack ready and to the first reply."""
-    with tempfile.TemporaryDirectory(prefix="bench-cold-") as folder:
-        data_dir = Path(folder)
-        figures = {"loader_s": load_database(stack_env(data_dir))}
-        stack = make_stack(COLD_PORTS, data_dir, model)
-        started = time.perf_counter()
-        try:
-            stack.start()
-            figures["ready_s"] = time.perf_counter() - started
-            figures["first_reply_s"] = first_reply_seconds(stack.rasa_url, "bonjour", started)
-        finally:
-            stack.stop()
+    figures: dict[str, float] = {}
+    with our_stack(model, figures, COLD_PORTS):
+        pass
     return figures
 
 
@@ -804,9 +789,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def write_json(report: dict[str, Any]) -> Path:
+def write_json(report: dict[str, Any], name: str) -> Path:
+    """Write ``report`` to bench/results/<name>.json; return the path."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"bench-{report['run_id']}.json"
+    path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
@@ -823,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(report, bench.rows))
         for problem in bench.problems:
             print(f"- problem: {problem}")
-        print(f"\nJSON: {write_json(report)}")
+        print(f"\nJSON: {write_json(report, 'bench-' + report['run_id'])}")
     return 0 if report["ok"] else 1
 
 

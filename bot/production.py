@@ -48,7 +48,19 @@ from urllib.parse import urlsplit, urlunsplit
 from dotenv import load_dotenv
 
 from bot.settings import REPO_ROOT, RUN_DIR
-from bot.stack import DEFAULT_MODEL, VENV_BIN, wait_for, write_rasa_config
+from bot.stack import (
+    DEFAULT_MODEL,
+    QUIET_ENV,
+    STOP_TIMEOUT,
+    VENV_BIN,
+    actions_command,
+    cors_origins,
+    password_environment,
+    terminate,
+    wait_for,
+    web_command,
+    write_rasa_config,
+)
 
 PROD_RUN_DIR = RUN_DIR / "prod"
 NGINX = Path("/usr/sbin/nginx")
@@ -65,7 +77,6 @@ ALL_INTERFACES = "0.0.0.0"  # nosec B104
 START_TIMEOUT = 240.0  # seconds for one Rasa server to answer /status (two start at once on 2 cores)
 SERVICE_TIMEOUT = 60.0  # seconds for the action server, the web app, nginx
 LOADER_TIMEOUT = 300.0
-STOP_TIMEOUT = 20.0
 # nginx → Rasa: a refused connection is retried on the next server at once; a turn may take long under load.
 UPSTREAM_CONNECT_TIMEOUT_S = 2
 UPSTREAM_READ_TIMEOUT_S = 90
@@ -292,7 +303,7 @@ class Production:
 
     def environment(self) -> dict[str, str]:
         """What every process of the topology sees."""
-        environment = {**os.environ, **self.env}
+        environment = {**QUIET_ENV, **os.environ, **self.env}
         environment.update({
             "DATABASE_URL": self.database_url,
             "TRACKER_STORE_URL": self.tracker_store_url,
@@ -302,18 +313,9 @@ class Production:
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook",
             "WEB_PORT": str(self.web_port),
         })
-        # Passwords reach Rasa through its environment (endpoints.yml refers to them), never a file.
-        tracker_password = urlsplit(self.tracker_store_url).password
-        if tracker_password:
-            environment["TRACKER_STORE_PASSWORD"] = tracker_password
-        lock_password = urlsplit(self.lock_store_url).password
-        if lock_password:
-            environment["LOCK_STORE_PASSWORD"] = lock_password
+        environment.update(password_environment(self.tracker_store_url, self.lock_store_url))
         # The web app stands behind one proxy (nginx), whose X-Forwarded-For it trusts.
         environment.setdefault("PROXIES_COUNT", "1")
-        environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        environment.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-        environment.setdefault("RASA_TELEMETRY_ENABLED", "false")
         return environment
 
     # Processes ---------------------------------------------------------------------
@@ -348,12 +350,11 @@ class Production:
         return endpoints, credentials, nginx
 
     def start_actions(self) -> None:
-        process = self._spawn("actions", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                                          "-p", str(self.action_port)])
+        process = self._spawn("actions", actions_command(self.action_port))
         wait_for(f"http://127.0.0.1:{self.action_port}/health", SERVICE_TIMEOUT, process)
 
     def spawn_rasa(self, index: int) -> subprocess.Popen:
-        origins = [o.strip() for o in self.setting("WIDGET_ORIGINS", "*").split(",") if o.strip()] or ["*"]
+        origins = cors_origins(self.setting("WIDGET_ORIGINS", "*"))
         return self._spawn(f"rasa{index + 1}", [
             str(VENV_BIN / "python"), "-m", "bot.production", "rasa", "run", "--model", str(self.model),
             "--enable-api", "--auth-token", self.api_token,
@@ -370,7 +371,7 @@ class Production:
         self.wait_rasa(index)
 
     def start_web(self) -> None:
-        process = self._spawn("web", [str(VENV_BIN / "python"), "-m", "bot.web"])
+        process = self._spawn("web", web_command())
         wait_for(f"{self.web_url}/health", SERVICE_TIMEOUT, process)
 
     def start_nginx(self) -> None:
@@ -416,14 +417,8 @@ class Production:
 
     def stop_process(self, name: str) -> None:
         process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+        if process is not None:
+            terminate(process)
 
     def stop(self) -> None:
         """Stop everything, the entry point first."""

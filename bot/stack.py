@@ -26,6 +26,55 @@ from bot.settings import REPO_ROOT, RUN_DIR, get_settings
 
 DEFAULT_MODEL = REPO_ROOT / "models" / "alliance.tar.gz"
 VENV_BIN = Path(sys.executable).parent
+# Every process started by the project: no telemetry (this machine talks to 127.0.0.1 only), quiet logs.
+QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+STOP_TIMEOUT = 20.0  # seconds a process has to stop on SIGTERM before it is killed
+
+
+def actions_command(port: int) -> list[str]:
+    """The action server (``actions/``) on ``port``."""
+    return [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)]
+
+
+def web_command() -> list[str]:
+    """The web app (its port comes from WEB_PORT)."""
+    return [str(VENV_BIN / "python"), "-m", "bot.web"]
+
+
+def cors_origins(value: str | None) -> list[str]:
+    """``--cors`` arguments for Rasa from WIDGET_ORIGINS (comma-separated), ``*`` when empty."""
+    return [origin.strip() for origin in (value or "").split(",") if origin.strip()] or ["*"]
+
+
+def password_environment(tracker_store_url: str, lock_store_url: str | None) -> dict[str, str]:
+    """The passwords of the stores, for Rasa's environment: endpoints.yml refers to them, never holds them."""
+    passwords = {
+        "TRACKER_STORE_PASSWORD": urlsplit(tracker_store_url).password,
+        "LOCK_STORE_PASSWORD": urlsplit(lock_store_url).password if lock_store_url else None,
+    }
+    return {name: password for name, password in passwords.items() if password}
+
+
+def terminate(process: subprocess.Popen, timeout: float = STOP_TIMEOUT, *, group: bool = False) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after ``timeout`` seconds; reaped either way.
+
+    ``group``: signal the whole process group the process leads (started with ``start_new_session``).
+    """
+    if process.poll() is not None:
+        return
+
+    def send(sig: int) -> None:
+        if group:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
+
+    send(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        process.wait(timeout=timeout)
 
 
 def tracker_store_config(url: str) -> str:
@@ -128,12 +177,8 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def _environment(self) -> dict[str, str]:
-        environment = {**os.environ, **self.env, "WEB_PORT": str(self.web_port), "RASA_URL": self.rasa_url,
-                       "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook"}
-        environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        environment.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-        environment.setdefault("RASA_TELEMETRY_ENABLED", "false")
-        return environment
+        return {**QUIET_ENV, **os.environ, **self.env, "WEB_PORT": str(self.web_port), "RASA_URL": self.rasa_url,
+                "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook"}
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         output = None
@@ -147,12 +192,11 @@ class Stack:
         return process
 
     def start_actions(self) -> None:
-        self._spawn("actions", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                                "-p", str(self.action_port)])
+        self._spawn("actions", actions_command(self.action_port))
         wait_for(f"http://127.0.0.1:{self.action_port}/health", 60, self.processes["actions"])
 
     def start_web(self) -> None:
-        self._spawn("web", [str(VENV_BIN / "python"), "-m", "bot.web"])
+        self._spawn("web", web_command())
         wait_for(f"{self.web_url}/health", 60, self.processes["web"])
 
     def start_rasa(self) -> None:
@@ -162,16 +206,12 @@ class Stack:
         endpoints, credentials = write_rasa_config(
             self.run_dir, f"http://127.0.0.1:{self.action_port}/webhook", tracker_url, lock_url
         )
-        # Passwords go to Rasa through its environment (endpoints.yml refers to them), never into a file.
-        if urlsplit(tracker_url).password:
-            self.env = {**self.env, "TRACKER_STORE_PASSWORD": urlsplit(tracker_url).password or ""}
-        if lock_url and urlsplit(lock_url).password:
-            self.env = {**self.env, "LOCK_STORE_PASSWORD": urlsplit(lock_url).password or ""}
-        origins = (self._setting("WIDGET_ORIGINS", None) or ",".join(get_settings().widget_origins)).split(",")
+        self.env = {**self.env, **password_environment(tracker_url, lock_url)}
+        origins = cors_origins(self._setting("WIDGET_ORIGINS", None) or ",".join(get_settings().widget_origins))
         self._spawn("rasa", [str(VENV_BIN / "python"), "-m", "bot.rasa_launcher", "run", "--model", str(self.model),
                              "--enable-api", "--auth-token", self.api_token,
                              "--endpoints", str(endpoints), "--credentials", str(credentials),
-                             "--port", str(self.rasa_port), "--cors", *[o.strip() for o in origins if o.strip()]])
+                             "--port", str(self.rasa_port), "--cors", *origins])
         wait_for(f"{self.rasa_url}/status?token={self.api_token}", 180, self.processes["rasa"])
 
     def start(self) -> Stack:
@@ -180,16 +220,10 @@ class Stack:
         self.start_rasa()
         return self
 
-    def stop_process(self, name: str, sig: int = signal.SIGTERM) -> None:
+    def stop_process(self, name: str) -> None:
         process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            terminate(process)
 
     def stop(self) -> None:
         for name in ("rasa", "web", "actions"):
