@@ -87,6 +87,9 @@ def _questionnaire() -> Questionnaire:
 
 
 async def _state(conversation_id: str) -> dict[str, Any] | None:
+    """The diagnostic state of a conversation, or None (also for an id too long to be stored)."""
+    if len(conversation_id) > MAX_CONVERSATION_ID_LENGTH:
+        return None
     # The database call is blocking: keep the event loop free for other requests.
     return await asyncio.to_thread(diagnostics.get_state, conversation_id, _questionnaire().total)
 
@@ -224,14 +227,14 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
 
     @app.get("/diagnostics/<conversation_id:str>")
     async def report_page(_request: Request, conversation_id: str) -> HTTPResponse:
-        state = await _state(conversation_id) if len(conversation_id) <= MAX_CONVERSATION_ID_LENGTH else None
+        state = await _state(conversation_id)
         if state is None:
             return html(report.render_not_found(conversation_id), status=404)
         return html(report.render_report(state, _questionnaire()))
 
     @app.get("/diagnostics/<conversation_id:str>/chart.svg")
     async def report_chart(_request: Request, conversation_id: str) -> HTTPResponse:
-        state = await _state(conversation_id) if len(conversation_id) <= MAX_CONVERSATION_ID_LENGTH else None
+        state = await _state(conversation_id)
         if state is None or not state.get("dimensions"):
             return json({"error": "aucun résultat pour cette conversation"}, status=404)
         chart = report.render_dimension_chart(state["dimensions"], _questionnaire(), standalone=True)
