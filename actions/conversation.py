@@ -8,7 +8,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import in_thread
 from actions.knowledge import answer_named_entry, named_entry
 from actions.workshops import continue_diagnostic, welcome, workshop_typed_alone
 
@@ -70,7 +69,7 @@ class DefaultFallback(Action):
             dispatcher.utter_message(response="utter_menu")
             return []
         # Not understood, but the code of an open workshop typed alone (« KTR-482 »): join it.
-        workshop = await in_thread(workshop_typed_alone, text)
+        workshop = await workshop_typed_alone(text)
         if workshop is not None:
             return continue_diagnostic(dispatcher, tracker) if await welcome(dispatcher, tracker, workshop) else []
         # Not understood, but it names something of the knowledge base (« collective impact à la française ? »).

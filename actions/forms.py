@@ -121,7 +121,7 @@ class ValidateDiagnosticForm(Action):
             return [SlotSet(question_id, value) for question_id, value in reading.answers.items()]
 
         # The code of an open workshop typed alone in the middle of the questionnaire: join, then the same question.
-        workshop = await in_thread(workshop_typed_alone, parse.get("text"))
+        workshop = await workshop_typed_alone(parse.get("text"))
         if workshop is not None:
             await welcome(dispatcher, tracker, workshop)
             return [SlotSet(asked, None)]

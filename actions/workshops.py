@@ -79,10 +79,11 @@ class ValidateWorkshopForm(Action):
         return [SlotSet(CODE_SLOT, workshop.code)]
 
 
-def workshop_typed_alone(text: str | None) -> workshops.WorkshopInfo | None:
+async def workshop_typed_alone(text: str | None) -> workshops.WorkshopInfo | None:
     """The open workshop whose code is the whole message (« KTR-482 »), typed outside the code form."""
     code = workshops.normalise_code((text or "").strip())
-    return workshops.find_open_by_code(code) if code else None
+    # Most messages are not code-shaped: only those cost a database look-up (this runs on every answer).
+    return await in_thread(workshops.find_open_by_code, code) if code else None
 
 
 async def welcome(dispatcher: CollectingDispatcher, tracker: Tracker, workshop: workshops.WorkshopInfo) -> bool:
