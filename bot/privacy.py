@@ -47,6 +47,12 @@ def erase_conversation(conversation_id: str, engine: Engine | None = None) -> di
     return counts
 
 
+def _no_tracker_table(error: DBAPIError) -> bool:
+    """True when Rasa has not created its events table yet: nothing is stored, nothing to delete."""
+    message = str(error).lower()
+    return "no such table" in message or "does not exist" in message
+
+
 def _tracker_engine(tracker_engine: Engine | None) -> Engine:
     return tracker_engine or get_engine(get_settings().tracker_store_url)
 
@@ -58,8 +64,8 @@ def erase_tracker(conversation_id: str, tracker_engine: Engine | None = None) ->
         with engine.begin() as connection:
             result = connection.execute(delete(TRACKER_EVENTS).where(TRACKER_EVENTS.c.sender_id == conversation_id))
     except DBAPIError as error:
-        if "no such table" in str(error).lower() or "does not exist" in str(error).lower():
-            return 0  # Rasa has not created its table yet: nothing stored
+        if _no_tracker_table(error):
+            return 0
         raise
     return result.rowcount or 0
 
@@ -115,7 +121,7 @@ def _purge_tracker(cutoff: datetime, tracker_engine: Engine | None) -> int:
             for sender in senders:
                 connection.execute(delete(TRACKER_EVENTS).where(TRACKER_EVENTS.c.sender_id == sender))
     except DBAPIError as error:
-        if "no such table" in str(error).lower() or "does not exist" in str(error).lower():
+        if _no_tracker_table(error):
             return 0
         raise
     return len(senders)
