@@ -112,6 +112,13 @@ class ValidateDiagnosticForm(Action):
         answered = answers_from(tracker)
         asked = asked_question(tracker)
 
+        # The code of an open workshop typed alone, when the NLU read it as an answer (it may start the form):
+        # join, then the same question (or the first one).
+        workshop = await workshop_typed_alone(parse.get("text"))
+        if workshop is not None:
+            await welcome(dispatcher, tracker, workshop)
+            return [SlotSet(asked, None)] if asked else []
+
         if asked is None:
             # The form is being activated: keep the profile facts the opening message gave.
             reading = interpret(survey, parse, None, answered) if intent != ANSWER_PAYLOAD_INTENT else None
@@ -119,12 +126,6 @@ class ValidateDiagnosticForm(Action):
                 return []
             dispatcher.utter_message(response="utter_answers_understood", summary=summarise(survey, reading.answers))
             return [SlotSet(question_id, value) for question_id, value in reading.answers.items()]
-
-        # The code of an open workshop typed alone in the middle of the questionnaire: join, then the same question.
-        workshop = await workshop_typed_alone(parse.get("text"))
-        if workshop is not None:
-            await welcome(dispatcher, tracker, workshop)
-            return [SlotSet(asked, None)]
 
         if not is_answering_intent(intent):
             return []  # an interruption: the form refuses it and a rule answers it
