@@ -1,11 +1,22 @@
-"""``python -m bot.rasa_launcher <rasa arguments>``: the Rasa CLI with one measured speed fix.
+"""``python -m bot.rasa_launcher <rasa arguments>``: the Rasa CLI with two measured speed fixes.
 
-Rasa 3.6 checks every action-server response against a JSON schema with
-``jsonschema.validate``, which re-checks the schema itself and rebuilds a
-validator on every call: 17 ms of CPU per call on this machine, two calls per
-questionnaire answer (profiled in bench/). The same schema is checked here by a
-validator built once, with the same errors. Everything else is Rasa as shipped.
-Rasa is imported only when the launcher runs (the rest of ``bot`` stays Rasa-free).
+1. Rasa 3.6 checks every action-server response against a JSON schema with
+   ``jsonschema.validate``, which re-checks the schema itself and rebuilds a
+   validator on every call: 17 ms of CPU per call on this machine, two calls per
+   questionnaire answer (profiled in bench/). The same schema is checked here by a
+   validator built once, with the same errors.
+2. Rasa 3.6 runs the whole NLU pipeline (spaCy, featurizers, DIET) on a button
+   payload such as ``/answer{"question_id": …}`` and then throws the result away:
+   its last component, ``RegexMessageHandler``, replaces it by the intent and
+   entities written in the payload. That was 31 % of a Rasa server's CPU under the
+   production benchmark (py-spy). A payload naming an intent of the domain is now
+   unpacked first, by the same Rasa function, and the pipeline is skipped; any
+   other message (typed text, a malformed or unknown payload) goes through the
+   pipeline as before. tests/nlu/test_payload_shortcut.py checks that both give
+   the same parse.
+
+Everything else is Rasa as shipped. Rasa is imported only when the launcher runs
+(the rest of ``bot`` stays Rasa-free).
 """
 
 from __future__ import annotations
@@ -37,8 +48,51 @@ def _install_cached_response_validation() -> None:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
 
 
-def main() -> None:
+def _install_payload_shortcut() -> None:
+    from rasa.core.processor import MessageProcessor
+    from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    graph_parse = MessageProcessor._parse_message_with_graph
+    handler = RegexMessageHandler()
+
+    def parse(self: MessageProcessor, message: Any, tracker: DialogueStateTracker,
+              only_output_properties: bool = True) -> dict[str, Any]:
+        intent = payload_intent(message.text)
+        if intent is None or intent not in self.domain.intents:
+            return graph_parse(self, message, tracker, only_output_properties)
+        # What the pipeline's last node would return: the message rebuilt from its payload alone.
+        (unpacked,) = handler.process([Message(data={TEXT: message.text})], self.domain)
+        parse_data: dict[str, Any] = {TEXT: "", INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
+                                      ENTITIES: []}
+        parse_data.update(unpacked.as_dict(only_output_properties=only_output_properties))
+        return parse_data
+
+    MessageProcessor._parse_message_with_graph = parse  # type: ignore[method-assign]
+
+
+def payload_intent(text: str | None) -> str | None:
+    """The intent named by a ``/intent{…}`` payload, by Rasa's own pattern; None for anything else."""
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+    stripped = (text or "").strip()
+    if not stripped.startswith("/"):
+        return None
+    match = YAMLStoryReader._regex_message_pattern().match(stripped)
+    return match.group(INTENT_NAME_KEY).strip() if match else None
+
+
+def install() -> None:
+    """Both fixes, in this process (the launcher, and the tests that compare with Rasa as shipped)."""
     _install_cached_response_validation()
+    _install_payload_shortcut()
+
+
+def main() -> None:
+    install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]
