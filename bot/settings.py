@@ -41,6 +41,8 @@ class Settings:
     lock_store_url: str | None
     #: Default lifetime of a workshop, in hours (``python -m bot.workshops create --hours`` overrides it).
     workshop_hours: float = 12.0
+    #: Conversations whose tracker each Rasa server keeps between messages (bot/rasa_tracker_store.py).
+    tracker_cache_size: int = 500
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,4 +86,5 @@ def get_settings() -> Settings:
         # How many proxies (nginx) stand in front of the web app: their X-Forwarded-For is trusted.
         proxies_count=int(env.get("PROXIES_COUNT", "0")),
         workshop_hours=float(env.get("WORKSHOP_HOURS") or "12"),
+        tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE") or "500"),
     )
