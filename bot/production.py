@@ -316,6 +316,8 @@ class Production:
         environment.update(password_environment(self.tracker_store_url, self.lock_store_url))
         # The web app stands behind one proxy (nginx), whose X-Forwarded-For it trusts.
         environment.setdefault("PROXIES_COUNT", "1")
+        # Web apps (one here, more on several machines) count the relay's rate limits together.
+        environment.setdefault("RATE_LIMIT_STORE_URL", self.lock_store_url)
         return environment
 
     # Processes ---------------------------------------------------------------------

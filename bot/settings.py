@@ -39,6 +39,8 @@ class Settings:
     address_rate: tuple[int, float]
     proxies_count: int
     lock_store_url: str | None
+    #: redis://host:port/db where every web app counts the rate limits together; None: in each process's memory.
+    rate_limit_store_url: str | None = None
     #: Default lifetime of a workshop, in hours (``python -m bot.workshops create --hours`` overrides it).
     workshop_hours: float = 12.0
     #: Conversations whose tracker each Rasa server keeps between messages (bot/rasa_tracker_store.py).
@@ -79,6 +81,7 @@ def get_settings() -> Settings:
         rasa_api_token=env.get("RASA_API_TOKEN") or None,
         # redis://host:port/db for Rasa's lock store (several Rasa servers); empty: Rasa's in-memory locks.
         lock_store_url=env.get("LOCK_STORE_URL") or None,
+        rate_limit_store_url=env.get("RATE_LIMIT_STORE_URL") or None,
         retention_days=float(env.get("RETENTION_DAYS", "180")),
         max_message_chars=int(env.get("MAX_MESSAGE_CHARS", "2000")),
         conversation_rate=_rate(env.get("RATE_LIMIT_CONVERSATION", "30/10")),

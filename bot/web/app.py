@@ -15,8 +15,10 @@ Read-only on the database: the action server writes diagnostics.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import hmac
 import json as jsonlib
+import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
@@ -30,10 +32,12 @@ from sanic.response import HTTPResponse, empty, file, html, json, raw
 from bot import diagnostics, privacy
 from bot.loader import read_questionnaire
 from bot.questionnaire import Questionnaire
-from bot.ratelimit import SlidingWindowLimiter
+from bot.ratelimit import RedisSlidingWindowLimiter, SlidingWindowLimiter, redis_client, shared_hash_key
 from bot.settings import get_settings
 from bot.web import report
 from bot.web.workshop_routes import add_workshop_routes
+
+logger = logging.getLogger(__name__)
 
 MAX_CONVERSATION_ID_LENGTH = 255
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -94,15 +98,31 @@ async def _state(conversation_id: str) -> dict[str, Any] | None:
     return await asyncio.to_thread(diagnostics.get_state, conversation_id, _questionnaire().total)
 
 
-def _rate_limited(app: Sanic, request: Request, sender: str) -> float:
+async def _rate_limited(app: Sanic, request: Request, sender: str) -> float:
     """Seconds to wait if this conversation or this address sends too fast, else 0."""
     address = request.remote_addr or request.ip or "unknown"
-    # The address is only hashed into a key held in memory for a few seconds: never stored.
-    address_key = hashlib.sha256(address.encode()).hexdigest()
+    # Only a keyed hash of the address is used, as a key that lives as long as its window: never stored.
+    address_key = hmac.new(app.ctx.address_hash_key, address.encode(), "sha256").hexdigest()
     for limiter, key in ((app.ctx.conversation_limiter, sender), (app.ctx.address_limiter, address_key)):
-        if not limiter.allow(key):
-            return limiter.retry_after(key) or 1.0
+        waiting = await limiter.wait_time(key)
+        if waiting:
+            return waiting
     return 0.0
+
+
+async def _share_rate_limits(app: Sanic, url: str) -> None:
+    """Count in Redis, with the other web apps (RATE_LIMIT_STORE_URL), instead of in this process."""
+    from redis.exceptions import RedisError
+
+    settings = get_settings()
+    client = redis_client(url)
+    app.ctx.rate_limit_redis = client
+    app.ctx.conversation_limiter = RedisSlidingWindowLimiter(client, "conversation", *settings.conversation_rate)
+    app.ctx.address_limiter = RedisSlidingWindowLimiter(client, "address", *settings.address_rate)
+    try:
+        app.ctx.address_hash_key = await shared_hash_key(client)
+    except (RedisError, OSError) as error:
+        logger.warning("Redis unreachable at start (%s): addresses are hashed with this process's own key", error)
 
 
 async def _erase_conversation_if_asked(sender: str, body: bytes) -> None:
@@ -142,14 +162,20 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
     app.config.PROXIES_COUNT = settings.proxies_count
     app.ctx.conversation_limiter = SlidingWindowLimiter(*settings.conversation_rate)
     app.ctx.address_limiter = SlidingWindowLimiter(*settings.address_rate)
+    app.ctx.address_hash_key = secrets.token_bytes(32)
+    app.ctx.rate_limit_redis = None
 
     @app.listener("before_server_start")
-    async def open_rasa_session(app_: Sanic, _loop: Any) -> None:
+    async def open_sessions(app_: Sanic, _loop: Any) -> None:
         app_.ctx.rasa = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT_SECONDS))
+        if settings.rate_limit_store_url:
+            await _share_rate_limits(app_, settings.rate_limit_store_url)
 
     @app.listener("after_server_stop")
-    async def close_rasa_session(app_: Sanic, _loop: Any) -> None:
+    async def close_sessions(app_: Sanic, _loop: Any) -> None:
         await app_.ctx.rasa.close()
+        if app_.ctx.rate_limit_redis is not None:
+            await app_.ctx.rate_limit_redis.close()
 
     @app.on_response
     async def add_headers(request: Request, response: HTTPResponse) -> None:
@@ -196,7 +222,7 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
             # Answered here, as the bot would: Rasa never sees it, the conversation is untouched.
             text = TOO_LONG.format(length=len(incoming["message"]), limit=settings.max_message_chars)
             return json([{"recipient_id": sender, "text": text}], ensure_ascii=False)
-        waiting = _rate_limited(app, request, sender)
+        waiting = await _rate_limited(app, request, sender)
         if waiting:
             return json([{"recipient_id": sender, "text": SLOW_DOWN}], status=429, ensure_ascii=False,
                         headers={"Retry-After": str(max(1, round(waiting)))})

@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import requests
 from sqlalchemy import create_engine, func, select
 
 from bot.models import Diagnostic
 from bot.production import Production
 from bot.questionnaire import load_questionnaire
+from bot.ratelimit import REDIS_PREFIX
+from bot.stack import TRACKER_STORE_CLASS
 from tests.client import TIMEOUT, Client, asked_position, payload, texts
 
 ANSWERS = {
@@ -34,6 +37,7 @@ UNAVAILABLE = "momentanément indisponible"
 POSTGRES_RETRIES = 3  # attempts of the first message after a PostgreSQL restart
 POSTGRES_RETRY_WAIT_S = 2.0
 PG_RESTART_TIMEOUT_S = 120
+RATE_KEY_PREFIX = f"{REDIS_PREFIX}:"
 
 
 def question_ids() -> list[str]:
@@ -93,6 +97,25 @@ def test_the_public_server_limits_rate_and_body_size_and_logs_no_address(product
     assert not list(Path(production.run_dir).glob("*access*"))
     assert "access_log off;" in (Path(production.run_dir) / "nginx.conf").read_text(encoding="utf-8")
     time.sleep(3)  # let the bucket drain for the next tests
+
+
+def test_the_stores_shared_by_the_servers_are_the_configured_ones(production: Production, public: Client,
+                                                                  sender: str) -> None:
+    """Rasa's tracker store is the incremental one (Rasa falls back to memory, quietly, on a bad class);
+    the relay counts its rate limits in Redis, where every web app would count together."""
+    endpoints = (Path(production.run_dir) / "endpoints.yml").read_text(encoding="utf-8")
+    assert f"type: {TRACKER_STORE_CLASS}" in endpoints
+    for index in range(production.rasa_servers or 0):
+        log = (Path(production.run_dir) / f"rasa{index + 1}.log").read_text(encoding="utf-8", errors="replace")
+        assert "InMemoryTrackerStore" not in log
+    assert texts(public.say(sender, "bonjour"))
+    client = redis.Redis.from_url(production.lock_store_url, socket_timeout=5)
+    try:
+        key = f"{RATE_KEY_PREFIX}conversation:{sender}"
+        assert client.zcard(key) == 1
+        assert 0 < client.pttl(key) <= 10_000
+    finally:
+        client.close()
 
 
 def test_messages_alternating_between_the_two_servers_keep_the_state(servers: list[Client], sender: str) -> None:

@@ -1,8 +1,18 @@
-"""The chat relay's rate limiter."""
+"""The chat relay's rate limiters: in memory, and in Redis shared by several web apps."""
 
 from __future__ import annotations
 
-from bot.ratelimit import SlidingWindowLimiter
+import asyncio
+import uuid
+from typing import Any
+
+from bot.ratelimit import (
+    REDIS_PREFIX,
+    RedisSlidingWindowLimiter,
+    SlidingWindowLimiter,
+    redis_client,
+    shared_hash_key,
+)
 
 
 def test_the_limit_holds_within_the_window_and_frees_after_it() -> None:
@@ -31,3 +41,76 @@ def test_idle_keys_are_forgotten() -> None:
     assert len(limiter) == 999
     limiter.allow("late", now=5)  # the 1000th check sweeps the idle keys
     assert len(limiter) == 1
+
+
+# --- In Redis: several web apps count together (a real Redis at 127.0.0.1:6379, db 5) ----------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/5"
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+async def limiters(count: int, limit: int, window: float) -> tuple[list[RedisSlidingWindowLimiter], str]:
+    """``count`` limiters on separate clients (as separate web apps would be), sharing one fresh name."""
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    return [RedisSlidingWindowLimiter(redis_client(REDIS_URL), name, limit, window) for _ in range(count)], name
+
+
+async def close(*clients: Any) -> None:
+    for client in clients:
+        await client.close()
+
+
+def test_redis_the_limit_holds_and_is_shared_by_every_web_app() -> None:
+    async def scenario() -> None:
+        (first, second), name = await limiters(2, limit=3, window=10)
+        waits = [await limiter.wait_time("conversation-a") for limiter in (first, second, first, second)]
+        assert waits[:3] == [0, 0, 0]
+        assert 9 < waits[3] <= 10, "the 4th message, on the other web app, waits for the first to leave the window"
+        assert await second.wait_time("conversation-b") == 0, "another key has its own count"
+        ttl_ms = await first.client.pttl(f"{REDIS_PREFIX}:{name}:conversation-a")
+        assert 0 < ttl_ms <= 10_000, "the key goes with its window"
+        await close(first.client, second.client)
+
+    run(scenario())
+
+
+def test_redis_refused_events_are_not_counted_and_the_window_slides() -> None:
+    async def scenario() -> None:
+        (limiter,), _ = await limiters(1, limit=2, window=0.5)
+        assert [await limiter.wait_time("a") for _ in range(5)][:2] == [0, 0]
+        await asyncio.sleep(0.55)
+        # Had the 3 refused ones been counted, the window would still be full.
+        assert await limiter.wait_time("a") == 0
+        assert await limiter.wait_time("a") == 0
+        assert await limiter.wait_time("a") > 0
+        await close(limiter.client)
+
+    run(scenario())
+
+
+def test_redis_unreachable_lets_the_message_through() -> None:
+    async def scenario() -> None:
+        limiter = RedisSlidingWindowLimiter(redis_client("redis://127.0.0.1:1/0"), "down", limit=1, window=10)
+        assert [await limiter.wait_time("a") for _ in range(3)] == [0, 0, 0]
+        await close(limiter.client)
+
+    run(scenario())
+
+
+def test_every_web_app_gets_the_same_address_hash_key() -> None:
+    async def scenario() -> None:
+        clients = [redis_client(REDIS_URL) for _ in range(2)]
+        keys = [await shared_hash_key(client) for client in clients]
+        assert keys[0] == keys[1] and len(keys[0]) == 64
+        await close(*clients)
+
+    run(scenario())
+
+
+def test_the_memory_limiter_answers_the_same_question() -> None:
+    limiter = SlidingWindowLimiter(limit=1, window=10)
+    assert run(limiter.wait_time("a")) == 0
+    assert 9 < run(limiter.wait_time("a")) <= 10
