@@ -35,8 +35,9 @@ def _latest(session: Session, conversation_id: str) -> Diagnostic | None:
     return session.execute(query).scalars().first()
 
 
-def _open_diagnostic(session: Session, conversation_id: str) -> Diagnostic:
-    diagnostic = _latest(session, conversation_id)
+def _open_diagnostic(session: Session, conversation_id: str, latest: Diagnostic | None) -> Diagnostic:
+    """``latest`` (the conversation's newest diagnostic, already read) if in progress, else a new one."""
+    diagnostic = latest
     if diagnostic is None or diagnostic.status != IN_PROGRESS:
         diagnostic = Diagnostic(conversation_id=conversation_id, status=IN_PROGRESS, answers={})
         session.add(diagnostic)
@@ -51,7 +52,7 @@ def record_progress(
         diagnostic = _latest(session, conversation_id)
         if diagnostic is not None and diagnostic.status == COMPLETED and dict(diagnostic.answers) == dict(answers):
             return  # the finished diagnostic is being shown again, not a new one
-        diagnostic = _open_diagnostic(session, conversation_id)
+        diagnostic = _open_diagnostic(session, conversation_id, diagnostic)
         diagnostic.answers = dict(answers)
         diagnostic.current_question = current_question
         diagnostic.updated_at = utcnow()
@@ -65,7 +66,7 @@ def record_result(
         diagnostic = _latest(session, conversation_id)
         if diagnostic is not None and diagnostic.status == COMPLETED and dict(diagnostic.answers) == dict(answers):
             return
-        diagnostic = _open_diagnostic(session, conversation_id)
+        diagnostic = _open_diagnostic(session, conversation_id, diagnostic)
         now = utcnow()
         diagnostic.answers = dict(answers)
         diagnostic.current_question = None
