@@ -6,8 +6,9 @@ Redis (``RATE_LIMIT_STORE_URL``, set by the production mode), every web app coun
 in the same window; a key expires with its window (10 s by default), and the hash
 key of addresses is shared through Redis so that every web app hashes alike.
 
-Both limiters answer the same question, ``await limiter.wait_time(key)``: 0 when the
-event is allowed (and counted), else the seconds to wait (and not counted).
+Both answer the same question for several limits at once, ``await limits.wait_time(*keys)``
+(one key per limit): 0 when the event is within every limit (and then counted in each),
+else the seconds to wait (and counted in none).
 """
 
 from __future__ import annotations
@@ -23,27 +24,46 @@ logger = logging.getLogger(__name__)
 
 REDIS_PREFIX = "alliance:rate"
 
-# One atomic step in Redis: drop the events that left the window, refuse if it is full
-# (answering the milliseconds until its oldest event leaves), else count this one.
-# Redis's own clock is used so that web apps on several machines agree.
+# One atomic step in Redis for several limits (one key each): drop the events that left
+# each window; if any window is full, answer the milliseconds until it frees and count
+# nothing; else count the event in every window. Redis's own clock is used so that web
+# apps on several machines agree. ARGV: a unique member, then (window ms, limit) per key.
 SLIDING_WINDOW_SCRIPT = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
-local window = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + window - now)
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= tonumber(ARGV[2 * i + 1]) then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    wait = math.max(wait, tonumber(oldest[2]) + window - now, 1)
+  end
 end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], window)
+if wait > 0 then
+  return wait
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[1])
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 * i]))
+end
 return 0
 """
 
 
-class RateLimiter(Protocol):
-    async def wait_time(self, key: str) -> float: ...
+@dataclass(frozen=True)
+class Limit:
+    """At most ``limit`` events per ``window`` seconds for each key of this ``name``."""
+
+    name: str
+    limit: int
+    window: float
+
+
+class RateLimits(Protocol):
+    async def wait_time(self, *keys: str) -> float:
+        """0 if the event is within every limit (and then counted in each), else the seconds to wait."""
+        ...
 
 
 @dataclass
@@ -77,11 +97,6 @@ class SlidingWindowLimiter:
             return 0.0
         return max(0.0, events[0] + self.window - moment)
 
-    async def wait_time(self, key: str) -> float:
-        if self.allow(key):
-            return 0.0
-        return self.retry_after(key) or 1.0
-
     def _forget_idle(self, moment: float) -> None:
         # Bounded memory: keys whose last event left the window are dropped.
         idle = [key for key, events in self._events.items() if not events or events[-1] <= moment - self.window]
@@ -92,26 +107,46 @@ class SlidingWindowLimiter:
         return len(self._events)
 
 
-class RedisSlidingWindowLimiter:
-    """The same window kept in Redis under ``alliance:rate:<name>:<key>``, shared by every web app.
+class MemoryLimits:
+    """Several limits, one key each, in this process's memory (one web app)."""
 
-    If Redis cannot be reached, the message is let through (and the failure logged):
-    the chat stays usable, and nginx still limits each address.
+    def __init__(self, limits: list[Limit]) -> None:
+        self.limits = limits
+        self.windows = [SlidingWindowLimiter(limit.limit, limit.window) for limit in limits]
+
+    async def wait_time(self, *keys: str) -> float:
+        now = time.monotonic()
+        wait = max((window.retry_after(key, now) for window, key in zip(self.windows, keys, strict=True)), default=0.0)
+        if wait > 0:
+            return wait
+        for window, key in zip(self.windows, keys, strict=True):
+            window.allow(key, now)
+        return 0.0
+
+
+class RedisLimits:
+    """The same limits kept in Redis under ``alliance:rate:<name>:<key>``, shared by every web app.
+
+    One script call checks and counts them all. If Redis cannot be reached, the
+    message is let through (and the failure logged): the chat stays usable, and
+    nginx still limits each address.
     """
 
-    def __init__(self, client: Any, name: str, limit: int, window: float) -> None:
+    def __init__(self, client: Any, limits: list[Limit]) -> None:
         self.client = client
-        self.name = name
-        self.limit = limit
-        self.window_ms = max(1, round(window * 1000))
+        self.limits = limits
+        self._windows = [(max(1, round(limit.window * 1000)), limit.limit) for limit in limits]
         self._script = client.register_script(SLIDING_WINDOW_SCRIPT)
 
-    async def wait_time(self, key: str) -> float:
+    async def wait_time(self, *keys: str) -> float:
         from redis.exceptions import RedisError
 
+        names = [f"{REDIS_PREFIX}:{limit.name}:{key}" for limit, key in zip(self.limits, keys, strict=True)]
+        arguments: list[Any] = [secrets.token_hex(8)]
+        for window_ms, limit in self._windows:
+            arguments += [window_ms, limit]
         try:
-            waiting_ms = await self._script(keys=[f"{REDIS_PREFIX}:{self.name}:{key}"],
-                                            args=[self.window_ms, self.limit, secrets.token_hex(8)])
+            waiting_ms = await self._script(keys=names, args=arguments)
         except (RedisError, OSError) as error:
             logger.warning("rate limit not checked, Redis unreachable: %s", error)
             return 0.0

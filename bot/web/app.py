@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse, empty, file, html, json, raw
 from bot import diagnostics, privacy
 from bot.loader import read_questionnaire
 from bot.questionnaire import Questionnaire
-from bot.ratelimit import RedisSlidingWindowLimiter, SlidingWindowLimiter, redis_client, shared_hash_key
+from bot.ratelimit import Limit, MemoryLimits, RedisLimits, redis_client, shared_hash_key
 from bot.settings import get_settings
 from bot.web import report
 from bot.web.workshop_routes import add_workshop_routes
@@ -103,22 +103,22 @@ async def _rate_limited(app: Sanic, request: Request, sender: str) -> float:
     address = request.remote_addr or request.ip or "unknown"
     # Only a keyed hash of the address is used, as a key that lives as long as its window: never stored.
     address_key = hmac.new(app.ctx.address_hash_key, address.encode(), "sha256").hexdigest()
-    for limiter, key in ((app.ctx.conversation_limiter, sender), (app.ctx.address_limiter, address_key)):
-        waiting = await limiter.wait_time(key)
-        if waiting:
-            return waiting
-    return 0.0
+    return await app.ctx.rate_limits.wait_time(sender, address_key)
+
+
+def _relay_limits() -> list[Limit]:
+    """Per conversation, then per address (the order of the keys given to ``wait_time``)."""
+    settings = get_settings()
+    return [Limit("conversation", *settings.conversation_rate), Limit("address", *settings.address_rate)]
 
 
 async def _share_rate_limits(app: Sanic, url: str) -> None:
     """Count in Redis, with the other web apps (RATE_LIMIT_STORE_URL), instead of in this process."""
     from redis.exceptions import RedisError
 
-    settings = get_settings()
     client = redis_client(url)
     app.ctx.rate_limit_redis = client
-    app.ctx.conversation_limiter = RedisSlidingWindowLimiter(client, "conversation", *settings.conversation_rate)
-    app.ctx.address_limiter = RedisSlidingWindowLimiter(client, "address", *settings.address_rate)
+    app.ctx.rate_limits = RedisLimits(client, _relay_limits())
     try:
         app.ctx.address_hash_key = await shared_hash_key(client)
     except (RedisError, OSError) as error:
@@ -160,8 +160,7 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
     settings = get_settings()
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.PROXIES_COUNT = settings.proxies_count
-    app.ctx.conversation_limiter = SlidingWindowLimiter(*settings.conversation_rate)
-    app.ctx.address_limiter = SlidingWindowLimiter(*settings.address_rate)
+    app.ctx.rate_limits = MemoryLimits(_relay_limits())
     app.ctx.address_hash_key = secrets.token_bytes(32)
     app.ctx.rate_limit_redis = None
 

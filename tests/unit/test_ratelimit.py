@@ -6,9 +6,13 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
+
 from bot.ratelimit import (
     REDIS_PREFIX,
-    RedisSlidingWindowLimiter,
+    Limit,
+    MemoryLimits,
+    RedisLimits,
     SlidingWindowLimiter,
     redis_client,
     shared_hash_key,
@@ -43,7 +47,7 @@ def test_idle_keys_are_forgotten() -> None:
     assert len(limiter) == 1
 
 
-# --- In Redis: several web apps count together (a real Redis at 127.0.0.1:6379, db 5) ----------------------
+# --- Several limits at once; in Redis, shared by every web app (a real Redis at 127.0.0.1:6379, db 5) --------
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
 
@@ -52,10 +56,8 @@ def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
-async def limiters(count: int, limit: int, window: float) -> tuple[list[RedisSlidingWindowLimiter], str]:
-    """``count`` limiters on separate clients (as separate web apps would be), sharing one fresh name."""
-    name = f"test-{uuid.uuid4().hex[:8]}"
-    return [RedisSlidingWindowLimiter(redis_client(REDIS_URL), name, limit, window) for _ in range(count)], name
+def fresh(limit: int, window: float) -> Limit:
+    return Limit(f"test-{uuid.uuid4().hex[:8]}", limit, window)
 
 
 async def close(*clients: Any) -> None:
@@ -65,12 +67,14 @@ async def close(*clients: Any) -> None:
 
 def test_redis_the_limit_holds_and_is_shared_by_every_web_app() -> None:
     async def scenario() -> None:
-        (first, second), name = await limiters(2, limit=3, window=10)
-        waits = [await limiter.wait_time("conversation-a") for limiter in (first, second, first, second)]
+        limit = fresh(3, 10)
+        # Two clients, as two web apps would have.
+        first, second = (RedisLimits(redis_client(REDIS_URL), [limit]) for _ in range(2))
+        waits = [await limits.wait_time("conversation-a") for limits in (first, second, first, second)]
         assert waits[:3] == [0, 0, 0]
         assert 9 < waits[3] <= 10, "the 4th message, on the other web app, waits for the first to leave the window"
         assert await second.wait_time("conversation-b") == 0, "another key has its own count"
-        ttl_ms = await first.client.pttl(f"{REDIS_PREFIX}:{name}:conversation-a")
+        ttl_ms = await first.client.pttl(f"{REDIS_PREFIX}:{limit.name}:conversation-a")
         assert 0 < ttl_ms <= 10_000, "the key goes with its window"
         await close(first.client, second.client)
 
@@ -79,23 +83,46 @@ def test_redis_the_limit_holds_and_is_shared_by_every_web_app() -> None:
 
 def test_redis_refused_events_are_not_counted_and_the_window_slides() -> None:
     async def scenario() -> None:
-        (limiter,), _ = await limiters(1, limit=2, window=0.5)
-        assert [await limiter.wait_time("a") for _ in range(5)][:2] == [0, 0]
+        limits = RedisLimits(redis_client(REDIS_URL), [fresh(2, 0.5)])
+        assert [await limits.wait_time("a") for _ in range(5)][:2] == [0, 0]
         await asyncio.sleep(0.55)
         # Had the 3 refused ones been counted, the window would still be full.
-        assert await limiter.wait_time("a") == 0
-        assert await limiter.wait_time("a") == 0
-        assert await limiter.wait_time("a") > 0
-        await close(limiter.client)
+        assert await limits.wait_time("a") == 0
+        assert await limits.wait_time("a") == 0
+        assert await limits.wait_time("a") > 0
+        await close(limits.client)
 
     run(scenario())
 
 
+def check_two_limits(limits: Any) -> None:
+    """Conversation limit 2, address limit 3 (both over 10 s), for the memory and the Redis versions."""
+
+    async def scenario() -> None:
+        assert [await limits.wait_time("c1", "addr") for _ in range(3)] == [0, 0, pytest.approx(10, abs=0.5)]
+        # c1 is full: its refused message must not have used the address's third place.
+        assert await limits.wait_time("c2", "addr") == 0
+        assert await limits.wait_time("c3", "addr") == pytest.approx(10, abs=0.5), "the address is now full"
+        assert await limits.wait_time("c3", "other-addr") == 0
+
+    run(scenario())
+
+
+def test_two_limits_in_memory_count_only_what_both_allow() -> None:
+    check_two_limits(MemoryLimits([Limit("conversation", 2, 10), Limit("address", 3, 10)]))
+
+
+def test_two_limits_in_redis_count_only_what_both_allow() -> None:
+    limits = RedisLimits(redis_client(REDIS_URL), [fresh(2, 10), fresh(3, 10)])
+    check_two_limits(limits)
+    run(close(limits.client))
+
+
 def test_redis_unreachable_lets_the_message_through() -> None:
     async def scenario() -> None:
-        limiter = RedisSlidingWindowLimiter(redis_client("redis://127.0.0.1:1/0"), "down", limit=1, window=10)
-        assert [await limiter.wait_time("a") for _ in range(3)] == [0, 0, 0]
-        await close(limiter.client)
+        limits = RedisLimits(redis_client("redis://127.0.0.1:1/0"), [fresh(1, 10)])
+        assert [await limits.wait_time("a") for _ in range(3)] == [0, 0, 0]
+        await close(limits.client)
 
     run(scenario())
 
@@ -108,9 +135,3 @@ def test_every_web_app_gets_the_same_address_hash_key() -> None:
         await close(*clients)
 
     run(scenario())
-
-
-def test_the_memory_limiter_answers_the_same_question() -> None:
-    limiter = SlidingWindowLimiter(limit=1, window=10)
-    assert run(limiter.wait_time("a")) == 0
-    assert 9 < run(limiter.wait_time("a")) <= 10
