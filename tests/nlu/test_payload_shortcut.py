@@ -58,12 +58,14 @@ def parsers(processor: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     """(Rasa's parse, the launcher's parse); the patch is undone after the test."""
     from rasa.core.actions.action import RemoteAction
     from rasa.core.processor import MessageProcessor
+    from rasa.utils.endpoints import EndpointConfig
 
     from bot import rasa_launcher
 
     shipped = MessageProcessor._parse_message_with_graph
     monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", shipped)
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
     rasa_launcher.install()
     patched = MessageProcessor._parse_message_with_graph
     assert patched is not shipped
