@@ -32,17 +32,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import load_dotenv
@@ -80,6 +82,8 @@ LOADER_TIMEOUT = 300.0
 # nginx → Rasa: a refused connection is retried on the next server at once; a turn may take long under load.
 UPSTREAM_CONNECT_TIMEOUT_S = 2
 UPSTREAM_READ_TIMEOUT_S = 90
+# nginx's error lines name the client ("…, client: 203.0.113.7, server: …"); that address is never stored.
+NGINX_CLIENT_ADDRESS = re.compile(r"client: [^,\s]+")
 
 
 def _load_env() -> None:
@@ -115,6 +119,15 @@ def ensure_postgres_database(url: str) -> bool:
         admin.dispose()
 
 
+def production_widget_origins(configured: str, public_url: str) -> list[str]:
+    """The sites allowed to embed the widget in production mode: WIDGET_ORIGINS when it is set (``*`` only if
+    written there); otherwise none but the assistant's own address (PUBLIC_URL), never any site by default."""
+    if configured.strip():
+        return cors_origins(configured)
+    parts = urlsplit(public_url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
 def nginx_config(
     run_dir: Path,
     public_port: int,
@@ -132,7 +145,8 @@ def nginx_config(
 daemon off;
 worker_processes auto;
 pid {run_dir / 'nginx.pid'};
-error_log {run_dir / 'nginx-error.log'} warn;
+# To the standard error, which production.py copies to nginx.log without the client addresses.
+error_log stderr warn;
 
 events {{
     worker_connections 1024;
@@ -227,6 +241,19 @@ http {{
 """
 
 
+def without_client_address(line: str) -> str:
+    """One line of nginx's error log with the client's address replaced by ``-``."""
+    return NGINX_CLIENT_ADDRESS.sub("client: -", line)
+
+
+def copy_without_client_addresses(source: IO[bytes], log_path: Path) -> None:
+    """Copy nginx's error output to ``log_path`` line by line, addresses removed, until nginx closes it."""
+    with source, open(log_path, "ab") as log:
+        for raw in iter(source.readline, b""):
+            log.write(without_client_address(raw.decode("utf-8", errors="replace")).encode("utf-8"))
+            log.flush()
+
+
 def redacted(url: str) -> str:
     """``url`` without its password, for messages."""
     parts = urlsplit(url)
@@ -256,6 +283,7 @@ class Production:
     public_host: str = field(default_factory=lambda: os.environ.get("PROD_HOST", ALL_INTERFACES))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     api_token: str = ""
+    widget_origins: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         _load_env()
@@ -275,6 +303,8 @@ class Production:
         self.rate_burst = int(self.setting("RATE_LIMIT_BURST", str(max(DEFAULT_RATE_LIMIT_BURST, 2 * self.rate_limit))))
         if not self.api_token:
             self.api_token = self.setting("RASA_API_TOKEN", "") or secrets.token_urlsafe(24)
+        self.widget_origins = production_widget_origins(self.setting("WIDGET_ORIGINS", ""),
+                                                        self.setting("PUBLIC_URL", ""))
 
     # Settings and URLs -------------------------------------------------------------
 
@@ -312,6 +342,7 @@ class Production:
             "RASA_URL": self.balancer_url,
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook",
             "WEB_PORT": str(self.web_port),
+            "WIDGET_ORIGINS": ",".join(self.widget_origins),
         })
         environment.update(password_environment(self.tracker_store_url, self.lock_store_url))
         # The web app stands behind one proxy (nginx), whose X-Forwarded-For it trusts.
@@ -322,11 +353,20 @@ class Production:
 
     # Processes ---------------------------------------------------------------------
 
-    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, command: list[str], *, client_addresses_in_output: bool = False) -> subprocess.Popen:
+        """Start ``command`` with its output in ``<name>.log``; output that may name a client's address
+        goes through :func:`copy_without_client_addresses` first."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.run_dir / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.environment(), stdout=log,
+        log_path = self.run_dir / f"{name}.log"
+        if client_addresses_in_output:
+            process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.environment(), stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            threading.Thread(target=copy_without_client_addresses, args=(process.stdout, log_path),
+                             name=f"{name}-log", daemon=True).start()
+        else:
+            with open(log_path, "ab") as log:
+                process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.environment(), stdout=log,
+                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.processes[name] = process
         return process
 
@@ -356,12 +396,13 @@ class Production:
         wait_for(f"http://127.0.0.1:{self.action_port}/health", SERVICE_TIMEOUT, process)
 
     def spawn_rasa(self, index: int) -> subprocess.Popen:
-        origins = cors_origins(self.setting("WIDGET_ORIGINS", "*"))
+        # Without --cors Rasa sends no CORS header at all: browsers reach it only through the web app's relay.
+        cors = ["--cors", *self.widget_origins] if self.widget_origins else []
         return self._spawn(f"rasa{index + 1}", [
             str(VENV_BIN / "python"), "-m", "bot.production", "rasa", "run", "--model", str(self.model),
             "--enable-api", "--auth-token", self.api_token,
             "--endpoints", str(self.run_dir / "endpoints.yml"), "--credentials", str(self.run_dir / "credentials.yml"),
-            "--port", str(self.rasa_ports[index]), "--cors", *origins,
+            "--port", str(self.rasa_ports[index]), *cors,
         ])
 
     def wait_rasa(self, index: int, timeout: float = START_TIMEOUT) -> None:
@@ -380,12 +421,12 @@ class Production:
         if not NGINX.exists():
             raise RuntimeError(f"{NGINX} is missing: install Debian's nginx (`make run-prod` does)")
         config = self.run_dir / "nginx.conf"
-        error_log = str(self.run_dir / "nginx-error.log")
-        test = subprocess.run([str(NGINX), "-t", "-q", "-p", str(self.run_dir), "-e", error_log, "-c", str(config)],
-                              check=False, capture_output=True, text=True, timeout=30)
+        # -e stderr: the errors nginx meets before it has read its configuration go the same way as the others.
+        command = [str(NGINX), "-p", str(self.run_dir), "-e", "stderr", "-c", str(config)]
+        test = subprocess.run([*command, "-t", "-q"], check=False, capture_output=True, text=True, timeout=30)
         if test.returncode != 0:
-            raise RuntimeError(f"nginx refuses {config}: {test.stderr.strip()}")
-        process = self._spawn("nginx", [str(NGINX), "-p", str(self.run_dir), "-e", error_log, "-c", str(config)])
+            raise RuntimeError(f"nginx refuses {config}: {without_client_address(test.stderr.strip())}")
+        process = self._spawn("nginx", command, client_addresses_in_output=True)
         wait_for(f"{self.public_url}/health", SERVICE_TIMEOUT, process)
 
     def start(self) -> Production:
@@ -543,7 +584,8 @@ def run(model: Path) -> int:
         f"Starting: {production.rasa_servers} Rasa server(s) on {production.rasa_ports}, actions :{production.action_port},"
         f" web app :{production.web_port}, nginx :{production.public_port} (balancer 127.0.0.1:{production.internal_port});"
         f" database {redacted(production.database_url)}, tracker store {redacted(production.tracker_store_url)},"
-        f" lock store {redacted(production.lock_store_url)}; logs in {production.run_dir}",
+        f" lock store {redacted(production.lock_store_url)}; widget allowed on"
+        f" {', '.join(production.widget_origins) or 'no other site (set WIDGET_ORIGINS)'}; logs in {production.run_dir}",
         flush=True,
     )
     try:

@@ -30,6 +30,7 @@ REDIS_URL = "redis://127.0.0.1:6379/2"
 LOCK_KEY_PREFIX = "alliance:lock:"  # bot/stack.py's key_prefix "alliance" + Rasa's "lock:"
 RUN_ID = uuid.uuid4().hex[:8]
 SENDER_PREFIX = f"prod{RUN_ID}"
+WIDGET_ORIGIN = "https://partenaire.example.org"  # the one site allowed to embed the widget in these tests
 
 
 def _port(name: str, default: int) -> int:
@@ -78,7 +79,7 @@ def production() -> Iterator[Production]:
             "DATABASE_URL": f"{POSTGRES}/{database}",
             "TRACKER_STORE_URL": f"{POSTGRES}/{tracker}",
             "LOCK_STORE_URL": REDIS_URL,
-            "WIDGET_ORIGINS": "*",
+            "WIDGET_ORIGINS": WIDGET_ORIGIN,
             # Sequential tests from one address stay far below it; set explicitly so that .env cannot lower it.
             "RATE_LIMIT_PER_SECOND": "10",
         },
