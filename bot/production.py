@@ -51,7 +51,9 @@ from dotenv import load_dotenv
 
 from bot.settings import REPO_ROOT, RUN_DIR
 from bot.stack import (
+    ACTIONS_LISTEN_ENV,
     DEFAULT_MODEL,
+    LOOPBACK,
     QUIET_ENV,
     STOP_TIMEOUT,
     VENV_BIN,
@@ -333,7 +335,7 @@ class Production:
 
     def environment(self) -> dict[str, str]:
         """What every process of the topology sees."""
-        environment = {**QUIET_ENV, **os.environ, **self.env}
+        environment = {**QUIET_ENV, **os.environ, **self.env, **ACTIONS_LISTEN_ENV}
         environment.update({
             "DATABASE_URL": self.database_url,
             "TRACKER_STORE_URL": self.tracker_store_url,
@@ -402,7 +404,7 @@ class Production:
             str(VENV_BIN / "python"), "-m", "bot.production", "rasa", "run", "--model", str(self.model),
             "--enable-api", "--auth-token", self.api_token,
             "--endpoints", str(self.run_dir / "endpoints.yml"), "--credentials", str(self.run_dir / "credentials.yml"),
-            "--port", str(self.rasa_ports[index]), *cors,
+            "--interface", LOOPBACK, "--port", str(self.rasa_ports[index]), *cors,
         ])
 
     def wait_rasa(self, index: int, timeout: float = START_TIMEOUT) -> None:

@@ -31,8 +31,15 @@ QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SQ
 STOP_TIMEOUT = 20.0  # seconds a process has to stop on SIGTERM before it is killed
 
 
+# Rasa and the action server listen on loopback only: the public way in is the web app (behind nginx in
+# production), and the action server has no authentication at all. Both default to every interface.
+LOOPBACK = "127.0.0.1"
+# rasa_sdk has no option for its address; it reads this variable.
+ACTIONS_LISTEN_ENV = {"SANIC_HOST": LOOPBACK}
+
+
 def actions_command(port: int) -> list[str]:
-    """The action server (``actions/``) on ``port``."""
+    """The action server (``actions/``) on ``port``; start it with :data:`ACTIONS_LISTEN_ENV`."""
     return [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)]
 
 
@@ -184,8 +191,8 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def _environment(self) -> dict[str, str]:
-        return {**QUIET_ENV, **os.environ, **self.env, "WEB_PORT": str(self.web_port), "RASA_URL": self.rasa_url,
-                "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook"}
+        return {**QUIET_ENV, **os.environ, **self.env, **ACTIONS_LISTEN_ENV, "WEB_PORT": str(self.web_port),
+                "RASA_URL": self.rasa_url, "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook"}
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         output = None
@@ -218,7 +225,7 @@ class Stack:
         self._spawn("rasa", [str(VENV_BIN / "python"), "-m", "bot.rasa_launcher", "run", "--model", str(self.model),
                              "--enable-api", "--auth-token", self.api_token,
                              "--endpoints", str(endpoints), "--credentials", str(credentials),
-                             "--port", str(self.rasa_port), "--cors", *origins])
+                             "--interface", LOOPBACK, "--port", str(self.rasa_port), "--cors", *origins])
         wait_for(f"{self.rasa_url}/status?token={self.api_token}", 180, self.processes["rasa"])
 
     def start(self) -> Stack:

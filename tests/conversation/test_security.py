@@ -1,11 +1,14 @@
-"""Security of the running servers: Rasa's HTTP API needs its token; the chat channel stays open."""
+"""Security of the running servers: Rasa's HTTP API needs its token; the chat channel stays open; Rasa and the
+action server cannot be reached from another machine."""
 
 from __future__ import annotations
 
 import pytest
 import requests
 
+from bot.stack import Stack
 from tests.client import TIMEOUT, Client
+from tests.sockets import LOOPBACK_ADDRESSES, listening_addresses
 
 
 @pytest.mark.parametrize(
@@ -24,3 +27,11 @@ def test_the_token_opens_the_api_and_the_channel_needs_none(client: Client) -> N
     reply = requests.post(f"{client.rasa_url}/webhooks/rest/webhook", json={"sender": client.new_sender(),
                           "message": "bonjour"}, timeout=TIMEOUT)
     assert reply.ok and reply.json()
+
+
+def test_rasa_and_the_action_server_listen_on_loopback_only(stack: Stack) -> None:
+    # The action server has no authentication, and Rasa's chat channel bypasses the relay's limits.
+    for name in ("rasa", "actions"):
+        listening = listening_addresses(stack.processes[name].pid)
+        assert listening, f"{name} listens on nothing"
+        assert {address for address, _port in listening} <= LOOPBACK_ADDRESSES, (name, listening)
