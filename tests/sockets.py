@@ -38,3 +38,10 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
                 address, port = fields[1].split(":")
                 listening.add((_address(address), int(port, 16)))
     return listening
+
+
+def assert_listens_on_loopback_only(name: str, pid: int) -> None:
+    """Process ``pid`` (called ``name`` in the message) listens, and only on loopback addresses."""
+    listening = listening_addresses(pid)
+    assert listening, f"{name} listens on nothing"
+    assert {address for address, _port in listening} <= LOOPBACK_ADDRESSES, (name, listening)

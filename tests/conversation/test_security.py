@@ -8,7 +8,7 @@ import requests
 
 from bot.stack import Stack
 from tests.client import TIMEOUT, Client
-from tests.sockets import LOOPBACK_ADDRESSES, listening_addresses
+from tests.sockets import assert_listens_on_loopback_only
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,4 @@ def test_the_token_opens_the_api_and_the_channel_needs_none(client: Client) -> N
 def test_rasa_and_the_action_server_listen_on_loopback_only(stack: Stack) -> None:
     # The action server has no authentication, and Rasa's chat channel bypasses the relay's limits.
     for name in ("rasa", "actions"):
-        listening = listening_addresses(stack.processes[name].pid)
-        assert listening, f"{name} listens on nothing"
-        assert {address for address, _port in listening} <= LOOPBACK_ADDRESSES, (name, listening)
+        assert_listens_on_loopback_only(name, stack.processes[name].pid)

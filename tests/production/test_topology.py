@@ -28,7 +28,7 @@ from bot.ratelimit import REDIS_PREFIX
 from bot.stack import TRACKER_STORE_CLASS
 from tests.client import TIMEOUT, Client, asked_position, payload, texts
 from tests.production.conftest import WIDGET_ORIGIN
-from tests.sockets import LOOPBACK_ADDRESSES, listening_addresses
+from tests.sockets import assert_listens_on_loopback_only
 
 ANSWERS = {
     "actor_type": "association", "size": "pme", "scale": "region", "theme": "emploi",
@@ -113,9 +113,7 @@ def test_the_public_server_limits_rate_and_body_size_and_logs_no_address(product
 def test_only_nginx_public_server_may_listen_beyond_loopback(production: Production) -> None:
     # Here the public server too is on 127.0.0.1 (public_host): every process listens on loopback only.
     for name, process in production.processes.items():
-        listening = listening_addresses(process.pid)
-        assert listening, f"{name} listens on nothing"
-        assert {address for address, _port in listening} <= LOOPBACK_ADDRESSES, (name, listening)
+        assert_listens_on_loopback_only(name, process.pid)
 
 
 def test_only_the_configured_site_may_call_the_chat_from_a_browser(production: Production) -> None:
