@@ -360,15 +360,13 @@ class Production:
         goes through :func:`copy_without_client_addresses` first."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.run_dir / f"{name}.log"
-        if client_addresses_in_output:
-            process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.environment(), stdout=subprocess.PIPE,
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.environment(),
+                                       stdout=subprocess.PIPE if client_addresses_in_output else log,
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        if client_addresses_in_output:
             threading.Thread(target=copy_without_client_addresses, args=(process.stdout, log_path),
                              name=f"{name}-log", daemon=True).start()
-        else:
-            with open(log_path, "ab") as log:
-                process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.environment(), stdout=log,
-                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.processes[name] = process
         return process
 
