@@ -53,13 +53,13 @@ from bot.settings import REPO_ROOT, RUN_DIR
 from bot.stack import (
     ACTIONS_LISTEN_ENV,
     DEFAULT_MODEL,
-    LOOPBACK,
     QUIET_ENV,
     STOP_TIMEOUT,
     VENV_BIN,
     actions_command,
     cors_origins,
     password_environment,
+    rasa_run_command,
     terminate,
     wait_for,
     web_command,
@@ -396,14 +396,11 @@ class Production:
         wait_for(f"http://127.0.0.1:{self.action_port}/health", SERVICE_TIMEOUT, process)
 
     def spawn_rasa(self, index: int) -> subprocess.Popen:
-        # Without --cors Rasa sends no CORS header at all: browsers reach it only through the web app's relay.
-        cors = ["--cors", *self.widget_origins] if self.widget_origins else []
-        return self._spawn(f"rasa{index + 1}", [
-            str(VENV_BIN / "python"), "-m", "bot.production", "rasa", "run", "--model", str(self.model),
-            "--enable-api", "--auth-token", self.api_token,
-            "--endpoints", str(self.run_dir / "endpoints.yml"), "--credentials", str(self.run_dir / "credentials.yml"),
-            "--interface", LOOPBACK, "--port", str(self.rasa_ports[index]), *cors,
-        ])
+        # Without origins Rasa sends no CORS header at all: browsers reach it only through the web app's relay.
+        return self._spawn(f"rasa{index + 1}", rasa_run_command(
+            "bot.production rasa", self.model, self.api_token, self.run_dir / "endpoints.yml",
+            self.run_dir / "credentials.yml", self.rasa_ports[index], self.widget_origins,
+        ))
 
     def wait_rasa(self, index: int, timeout: float = START_TIMEOUT) -> None:
         wait_for(f"{self.rasa_url(index)}/status?token={self.api_token}", timeout, self.processes[f"rasa{index + 1}"])

@@ -38,6 +38,19 @@ LOOPBACK = "127.0.0.1"
 ACTIONS_LISTEN_ENV = {"SANIC_HOST": LOOPBACK}
 
 
+def rasa_run_command(launcher: str, model: Path, api_token: str, endpoints: Path, credentials: Path, port: int,
+                     cors: list[str]) -> list[str]:
+    """``python -m <launcher> run …``: one Rasa server with its HTTP API behind ``api_token``, on loopback.
+
+    The token is joined to its option (``--auth-token=…``): a random token may begin with "-", which argparse
+    would otherwise take for an option (Rasa then exits with code 2).
+    """
+    return [str(VENV_BIN / "python"), "-m", *launcher.split(), "run", "--model", str(model),
+            "--enable-api", f"--auth-token={api_token}", "--endpoints", str(endpoints),
+            "--credentials", str(credentials), "--interface", LOOPBACK, "--port", str(port),
+            *(["--cors", *cors] if cors else [])]
+
+
 def actions_command(port: int) -> list[str]:
     """The action server (``actions/``) on ``port``; start it with :data:`ACTIONS_LISTEN_ENV`."""
     return [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)]
@@ -222,10 +235,8 @@ class Stack:
         )
         self.env = {**self.env, **password_environment(tracker_url, lock_url)}
         origins = cors_origins(self._setting("WIDGET_ORIGINS", None) or ",".join(get_settings().widget_origins))
-        self._spawn("rasa", [str(VENV_BIN / "python"), "-m", "bot.rasa_launcher", "run", "--model", str(self.model),
-                             "--enable-api", "--auth-token", self.api_token,
-                             "--endpoints", str(endpoints), "--credentials", str(credentials),
-                             "--interface", LOOPBACK, "--port", str(self.rasa_port), "--cors", *origins])
+        self._spawn("rasa", rasa_run_command("bot.rasa_launcher", self.model, self.api_token, endpoints, credentials,
+                                             self.rasa_port, origins))
         wait_for(f"{self.rasa_url}/status?token={self.api_token}", 180, self.processes["rasa"])
 
     def start(self) -> Stack:

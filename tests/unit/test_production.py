@@ -16,6 +16,7 @@ from bot.production import (
     redacted,
     without_client_address,
 )
+from bot.stack import rasa_run_command
 
 # Lines as Debian's nginx 1.22 writes them (a refusal by limit_req, an upstream failure), IPv4 and IPv6.
 LIMITED = ('2026/12/02 21:03:11 [error] 4242#4242: *17 limiting requests, excess: 20.980 by zone "chat", '
@@ -78,3 +79,19 @@ def test_the_production_environment_hands_the_origins_to_every_process(monkeypat
 def test_passwords_are_left_out_of_messages() -> None:
     assert redacted("postgresql://alice:s3cret@db:5432/alliance") == "postgresql://alice:***@db:5432/alliance"
     assert redacted("redis://127.0.0.1:6379/1") == "redis://127.0.0.1:6379/1"
+
+
+# The token that made a CI run's Rasa exit with code 2 ("argument -t/--auth-token: expected one argument").
+@pytest.mark.parametrize("token", ["-xhE7c0KrWw5TBslmhElYdQ-gK9cWhbE", "plain-token"])
+@pytest.mark.parametrize("cors", [[], ["https://a.example"]])
+def test_rasa_reads_every_argument_of_its_command(token: str, cors: list[str], tmp_path: Path) -> None:
+    from rasa.__main__ import create_argument_parser
+
+    command = rasa_run_command("bot.production rasa", tmp_path / "model.tar.gz", token, tmp_path / "endpoints.yml",
+                               tmp_path / "credentials.yml", 5006, cors)
+    assert command[1:4] == ["-m", "bot.production", "rasa"]
+    args = create_argument_parser().parse_args(command[command.index("run"):])
+    assert args.auth_token == token and args.enable_api
+    assert (args.interface, args.port) == ("127.0.0.1", 5006)
+    assert args.cors == (cors or None)
+    assert args.endpoints == str(tmp_path / "endpoints.yml")
