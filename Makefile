@@ -1,8 +1,9 @@
 # `make run` installs what is missing, builds the spaCy pipeline, loads the
 # database, trains when the training data changed, and starts the assistant.
-# `make test` runs every test. See README.md.
+# `make test` runs every test. `make help` lists every target. See README.md.
 
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
@@ -16,21 +17,27 @@ CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Every command below, Rasa's included, runs without telemetry and with quiet logs.
+export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 # Rasa 3.6 needs Python 3.10; the default python3 may be newer.
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d /root/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10 2>/dev/null); do $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo $$p && break; done)
 
-.PHONY: run test install spacy train db lint unit validate stories conversation browser-deps crossval bench bench-workshop workshop lock clean \
-	run-prod production bench-prod
+.PHONY: help run test install spacy train db lint unit validate stories conversation browser-deps crossval bench \
+	bench-workshop workshop purge lock clean run-prod production bench-prod
 
-run: install $(SPACY_MODEL) $(MODEL) db
-	$(PY) -m bot.stack run
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-test: install $(SPACY_MODEL) $(MODEL) db browser-deps lint validate unit stories conversation production
+run: install $(SPACY_MODEL) $(MODEL) db ## install, build, train if needed, and start Rasa, actions and web app (:8000)
+	$(PY) -m bot.runtime.stack run
 
-install: $(VENV)/.installed
+test: install $(SPACY_MODEL) $(MODEL) db browser-deps lint validate unit stories conversation production ## every test
+	@echo "make test: every check passed"
+
+install: $(VENV)/.installed ## the virtualenv from requirements.lock (Python 3.10)
 
 $(VENV)/.installed: requirements.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 refuses newer versions)"; exit 1; }
@@ -40,80 +47,81 @@ $(VENV)/.installed: requirements.lock
 	$(PY) -m pip check
 	touch $@
 
-$(SPACY_MODEL): bot/spacy_model.py | install
-	$(PY) -m bot.spacy_model
+$(SPACY_MODEL): bot/runtime/spacy_model.py | install
+	$(PY) -m bot.runtime.spacy_model
 
-spacy: $(SPACY_MODEL)
+spacy: $(SPACY_MODEL) ## build the French spaCy pipeline (models/spacy_fr)
 
 $(MODEL): $(TRAINING_DATA) $(SPACY_MODEL) | install
 	$(RASA) train --config config.yml --domain domain.yml --data data/rasa --out models --fixed-model-name alliance
 
-train: $(MODEL)
+train: $(MODEL) ## train the assistant when config.yml, domain.yml or data/rasa changed
 
-db: install
-	$(PY) -m bot.loader
+db: install ## validate data/ and load it into the project database
+	$(PY) -m bot.store.loader
 
-# Static security scan of our own code. Skipped checks, each explained in README.md (« Security »):
+# Static security scan of our own code. Skipped checks, each explained in docs/security.md:
 # B404/B603 (we start our own processes with fixed argument lists), B311 (random numbers for simulated users).
 BANDIT := $(VENV)/bin/bandit -q -r bot actions bench --skip B404,B603,B311
 
-lint: install
+lint: install ## ruff and bandit
 	$(RUFF) bot actions tests bench
 	$(BANDIT)
 
-validate: install
+validate: install ## rasa data validate
 	$(RASA) data validate --config config.yml --domain domain.yml --data data/rasa
 
-unit: install
+unit: install ## unit tests, no server (the architecture's import rules included)
 	$(PY) -m pytest -q tests/unit
 
-stories: $(MODEL)
+stories: $(MODEL) ## rasa test core on tests/test_stories.yml
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
 # One pytest run, so that the REST and browser tests share one running stack.
-conversation: $(MODEL) browser-deps
+conversation: $(MODEL) browser-deps ## REST, NLU, knowledge and browser tests against one running stack
 	$(PY) -m pytest -q tests/conversation tests/nlu tests/knowledge tests/browser
 
-browser-deps: $(CHROMIUM) $(AXE)
+browser-deps: $(CHROMIUM) $(AXE) ## Debian's Chromium and axe-core, when missing
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver
 
-# Production mode (bot/production.py): N Rasa servers behind nginx, PostgreSQL and Redis; settings from .env.
-run-prod: install $(SPACY_MODEL) $(MODEL) $(NGINX)
-	$(PY) -m bot.production run
+$(AXE): tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $@
+
+# Production mode (bot/runtime/production.py): N Rasa servers behind nginx, PostgreSQL and Redis; settings from .env.
+run-prod: install $(SPACY_MODEL) $(MODEL) $(NGINX) ## production mode on one machine: 2 Rasa servers, PostgreSQL, Redis, nginx (:8080)
+	$(PY) -m bot.runtime.production run
 
 $(NGINX):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx
 
-# The real topology (two Rasa servers, PostgreSQL, Redis, nginx) on its own ports and throw-away databases.
-production: $(MODEL) $(NGINX)
+production: $(MODEL) $(NGINX) ## the production topology's tests, on their own ports and throw-away databases
 	$(PY) -m pytest -q tests/production
 
-bench-prod: $(MODEL) $(NGINX)
+bench-prod: $(MODEL) $(NGINX) ## load benchmark of the production topology against the stock bot
 	$(PY) -m bench.production
 
-$(AXE): tests/browser/package-lock.json
-	npm ci --prefix tests/browser --no-audit --no-fund
-	touch $@
-
-crossval: $(SPACY_MODEL)
+crossval: $(SPACY_MODEL) ## NLU cross-validation with and without the spaCy vectors (about 25 min)
 	$(PY) -m bench.crossval
 
-bench: $(MODEL)
+bench: $(MODEL) ## speed benchmark against a stock `rasa init` bot (about 15 min)
 	$(PY) -m bench.run
 
-bench-workshop: install
+bench-workshop: install ## the workshop dashboard with 200 participants
 	$(PY) -m bench.workshop_dashboard
 
-# Open a workshop from the command line: make workshop TITLE="Atelier Lyon" [HOURS=4]
-workshop: install db
+workshop: install db ## open a workshop: make workshop TITLE="Atelier Lyon" [HOURS=4]
 	$(PY) -m bot.workshops create --title "$(TITLE)" $(if $(HOURS),--hours $(HOURS))
 
-lock:
+purge: install ## delete what is older than RETENTION_DAYS (diagnostics, conversations, workshops)
+	$(PY) -m bot.store.privacy purge
+
+lock: ## re-pin requirements.lock from the virtualenv
 	$(PY) -m pip freeze --all --exclude pip --exclude-editable > requirements.lock
 
-clean:
+clean: ## remove results, run files and the trained model
 	rm -rf results .run models/alliance.tar.gz

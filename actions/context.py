@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 
-from bot.knowledge import Catalogue
-from bot.loader import read_catalogue, read_questionnaire
-from bot.questionnaire import Questionnaire
-from bot.search import FIGURE_QUESTION_WORDS, QUESTION_WORDS, SearchIndex, cached_index
+from bot.diagnostic.questionnaire import Questionnaire
+from bot.knowledge.model import Catalogue
+from bot.knowledge.search import FIGURE_QUESTION_WORDS, QUESTION_WORDS, SearchIndex, cached_index
+from bot.store.loader import read_catalogue, read_questionnaire
 
 FORM_NAME = "diagnostic_form"
 REQUESTED_SLOT = "requested_slot"
@@ -29,7 +29,7 @@ SEARCHED_KINDS = (("example",), ("tool",), ("support_structure",), ("figure",))
 
 @lru_cache(maxsize=1)
 def questionnaire() -> Questionnaire:
-    """The questionnaire loaded into the database by ``python -m bot.loader`` (cached per process).
+    """The questionnaire loaded into the database by ``python -m bot.store.loader`` (cached per process).
 
     The first call also starts building the search indexes in the background: they
     need the word vectors (a few seconds), which the first knowledge question of a

@@ -26,9 +26,9 @@ from actions.context import (
     questionnaire,
 )
 from actions.workshops import welcome, workshop_typed_alone
-from bot import diagnostics
-from bot.answers import ANSWER_PAYLOAD_INTENT, interpret, is_answering_intent, summarise
-from bot.questionnaire import Question
+from bot.diagnostic.answers import ANSWER_PAYLOAD_INTENT, interpret, is_answering_intent, summarise
+from bot.diagnostic.questionnaire import Question
+from bot.store import diagnostics
 
 # The form's slots, in order. A unit test checks that this equals the questionnaire
 # ids and the form's required_slots in domain.yml (Rasa needs one ask action per slot).

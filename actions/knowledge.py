@@ -1,7 +1,7 @@
 """Knowledge answers, at any time: doors, levels, definitions, examples, tools, support, figures, sources.
 
-Thin adapters over ``bot.kb`` (lookups, citations), ``bot.search`` (ranking by
-meaning) and ``bot.recommend`` (ranking for a diagnostic). Lists show three
+Thin adapters over ``bot.knowledge.lookup`` (lookups, citations), ``bot.knowledge.search`` (ranking by
+meaning) and ``bot.knowledge.recommend`` (ranking for a diagnostic). Lists show three
 items at most, then a « Voir plus » button; every fact is given with its source,
 and the sources of the last answer are kept for « d'où vient ce chiffre ? ».
 """
@@ -17,12 +17,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import LAST_SOURCES_SLOT, LISTING_SLOT, catalogue, questionnaire, search_index
-from bot import kb
-from bot.answers import ENTITY_EQUIVALENTS
-from bot.knowledge import Entry, Source
-from bot.recommend import Profile, rank
-from bot.search import filters_from
-from bot.text import normalise
+from bot.diagnostic.answers import ENTITY_EQUIVALENTS
+from bot.diagnostic.text import normalise
+from bot.knowledge import lookup as kb
+from bot.knowledge.model import Entry, Source
+from bot.knowledge.recommend import Profile, rank
+from bot.knowledge.search import filters_from
 
 FIGURE_CUES = re.compile(r"\b(?:combien|chiffre|chiffres|nombre|pourcentage|pourcent|part|taux|statistique)s?\b|%|\d")
 MORE_PAYLOADS = {"example": "/more_examples", "tool": "/more_tools", "support_structure": "/ask_support"}

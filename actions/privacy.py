@@ -3,7 +3,7 @@
 The project's rows (diagnostics, workshop participation, wrong codes) are
 deleted here; the conversation itself is deleted from Rasa's tracker store by
 the web app's chat relay once Rasa has saved this turn (the reply carries
-``{"custom": {"erased": true}}``), see bot/privacy.py and bot/web/app.py.
+``{"custom": {"erased": true}}``), see bot/store/privacy.py and bot/web/app.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channel import progress_message
 from actions.context import in_thread
-from bot import privacy
+from bot.store import privacy
 
 
 class DeleteMyData(Action):

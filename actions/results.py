@@ -11,11 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channel import chart_url, progress_message, report_url
 from actions.context import LAST_SOURCES_SLOT, LISTING_SLOT, answers_from, catalogue, in_thread, questionnaire
-from bot import diagnostics
-from bot.knowledge import Catalogue
-from bot.questionnaire import Questionnaire
-from bot.recommend import Profile, Recommendation, rank
-from bot.scoring import DiagnosticResult, compute_result
+from bot.diagnostic.questionnaire import Questionnaire
+from bot.diagnostic.scoring import DiagnosticResult, compute_result
+from bot.knowledge.model import Catalogue
+from bot.knowledge.recommend import Profile, Recommendation, rank
+from bot.store import diagnostics
 
 RESULT_BUTTONS = [
     {"title": "D'autres exemples", "payload": "/more_examples"},

@@ -3,7 +3,7 @@
 ``.venv/bin/python -m bench.production [--users 50] [--duration 60]`` (from the repository root) measures,
 one after the other on this machine:
 
-1. the production topology (bot/production.py) with 2 Rasa servers: nginx → web app → nginx's balancer →
+1. the production topology (bot/runtime/production.py) with 2 Rasa servers: nginx → web app → nginx's balancer →
    Rasa servers, PostgreSQL tracker store and project database, Redis lock store;
 2. the same topology with 1 Rasa server;
 3. the stock ``rasa init`` bot (bench/run.py creates it once in .cache/stock_bot), straight on its REST
@@ -18,7 +18,7 @@ p50/p95 latency and errors for each, the ratios 2 servers / 1 server and 2 serve
 each), and writes the same figures as JSON to ``bench/results/production-<UTC>.json``.
 
 All the load comes from one address (127.0.0.1), so nginx's per-address rate limit on /webhooks/ is raised
-for the benchmark (``RATE_LIMIT_PER_SECOND``, see bot/production.py); the output says so. Throw-away
+for the benchmark (``RATE_LIMIT_PER_SECOND``, see bot/runtime/production.py); the output says so. Throw-away
 PostgreSQL databases are created and dropped, the lock keys go to Redis db 3, every process is stopped on
 the way out, and every wait is bounded. Ports: nginx 26180/26181, Rasa 26005…, actions 26055, web 26100,
 stock bot 26105 (none of the tests' or bench/run.py's).
@@ -66,8 +66,8 @@ from bench.run import (
     summary,
     write_json,
 )
-from bot.production import Production
-from bot.stack import wait_for
+from bot.runtime.processes import wait_for
+from bot.runtime.production import Production
 
 LOG_DIR = RESULTS_DIR / "logs"
 PUBLIC_PORT, INTERNAL_PORT = 26180, 26181

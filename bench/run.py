@@ -43,7 +43,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.stack import DEFAULT_MODEL, QUIET_ENV, Stack, terminate, wait_for
+from bot.runtime.processes import DEFAULT_MODEL, QUIET_ENV, terminate, wait_for
+from bot.runtime.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -392,8 +393,8 @@ def stock_bot(startup: dict[str, Any]) -> Iterator[subprocess.Popen]:
 
 
 def load_database(env: dict[str, str]) -> float:
-    """Create and fill the project database named in ``env`` (``python -m bot.loader``); return seconds."""
-    return run_logged([sys.executable, "-m", "bot.loader"], "loader.log", ROOT, environment(env), LOADER_TIMEOUT)
+    """Create and fill the project database named in ``env`` (``python -m bot.store.loader``); return seconds."""
+    return run_logged([sys.executable, "-m", "bot.store.loader"], "loader.log", ROOT, environment(env), LOADER_TIMEOUT)
 
 
 def stack_env(data_dir: Path) -> dict[str, str]:
@@ -709,7 +710,7 @@ class Benchmark:
         self.add(section, "cold start → first reply (s)", stock.get("first_reply_s"), cold_reply,
                  f"≤ {TARGET_COLD_START_S:.0f} s (ours)", None if cold_reply is None else cold_reply <= TARGET_COLD_START_S)
         self.add(section, "start → all processes ready (s)", stock.get("ready_s"), (cold or {}).get("ready_s"))
-        self.add(section, "`bot.loader` database load (s), before the start", None, (cold or {}).get("loader_s"))
+        self.add(section, "`bot.store.loader` database load (s), before the start", None, (cold or {}).get("loader_s"))
 
     # Orchestration ----------------------------------------------------------------
 

@@ -5,7 +5,7 @@
 
 1. fills a throw-away database (SQLite by default) with one workshop whose
    participants all joined and finished a diagnostic (real answers, scored by
-   bot.scoring), plus as many diagnostics of people outside the workshop;
+   bot.diagnostic.scoring), plus as many diagnostics of people outside the workshop;
 2. starts the web app alone on port 28100 against it;
 3. measures ``GET /api/ateliers/<token>`` (what the dashboard polls every 3 s):
    one client in a row, then ``viewers`` clients polling at once, while a writer
@@ -35,14 +35,15 @@ from typing import Any
 
 import aiohttp
 
-from bot import diagnostics, workshops
-from bot.db import build_engine
-from bot.loader import load_questionnaire_into_db
-from bot.models import Base
-from bot.questionnaire import Questionnaire, load_questionnaire
-from bot.scoring import compute_result
+from bot import workshops
+from bot.diagnostic.questionnaire import Questionnaire, load_questionnaire
+from bot.diagnostic.scoring import compute_result
+from bot.runtime.processes import wait_for
 from bot.settings import get_settings
-from bot.stack import wait_for
+from bot.store import diagnostics
+from bot.store.db import build_engine
+from bot.store.loader import load_questionnaire_into_db
+from bot.store.tables import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

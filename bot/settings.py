@@ -15,8 +15,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RUN_DIR = REPO_ROOT / ".run"
+from bot.paths import REPO_ROOT, RUN_DIR
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Settings:
     rate_limit_store_url: str | None = None
     #: Default lifetime of a workshop, in hours (``python -m bot.workshops create --hours`` overrides it).
     workshop_hours: float = 12.0
-    #: Conversations whose tracker each Rasa server keeps between messages (bot/rasa_tracker_store.py).
+    #: Conversations whose tracker each Rasa server keeps between messages (bot/runtime/tracker_store.py).
     tracker_cache_size: int = 500
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.stack import DEFAULT_MODEL, Stack
+from bot.runtime.stack import DEFAULT_MODEL, Stack
 from tests.client import Client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "DATABASE_URL": f"sqlite:///{data_dir / 'alliance.db'}",
         "TRACKER_STORE_URL": f"sqlite:///{data_dir / 'tracker.db'}",
     }
-    subprocess.run([sys.executable, "-m", "bot.loader"], cwd=ROOT, env={**os.environ, **env}, check=True)
+    subprocess.run([sys.executable, "-m", "bot.store.loader"], cwd=ROOT, env={**os.environ, **env}, check=True)
     running = Stack(
         rasa_port=int(os.environ.get("TEST_RASA_PORT", "15005")),
         action_port=int(os.environ.get("TEST_ACTION_PORT", "15055")),

@@ -29,12 +29,12 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, empty, file, html, json, raw
 
-from bot import diagnostics, privacy
-from bot.loader import read_questionnaire
-from bot.questionnaire import Questionnaire
-from bot.ratelimit import Limit, MemoryLimits, RedisLimits, redis_client, shared_hash_key
+from bot.diagnostic.questionnaire import Questionnaire
 from bot.settings import get_settings
+from bot.store import diagnostics, privacy
+from bot.store.loader import read_questionnaire
 from bot.web import report
+from bot.web.ratelimit import Limit, MemoryLimits, RedisLimits, redis_client, shared_hash_key
 from bot.web.workshop_routes import add_workshop_routes
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The printable report page of a diagnostic, and its chart, as HTML and SVG text.
 
 Pure functions (no Sanic, no database): the web app passes the state returned by
-:func:`bot.diagnostics.get_state` and the questionnaire, and serves what comes
+:func:`bot.store.diagnostics.get_state` and the questionnaire, and serves what comes
 back. Every dynamic value is escaped: the conversation id comes from the URL,
 and answers, reasons and names come from stored data that a forged payload may
 have reached. Only ``http(s)`` URLs become links.
@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.kb import source_titles
-from bot.questionnaire import NSP, NSP_LABEL, Questionnaire
+from bot.diagnostic.questionnaire import NSP, NSP_LABEL, Questionnaire
+from bot.knowledge.lookup import source_titles
 
 SITE_TITLE = "Apprendre à faire alliance"
 PAGE_TITLE = f"Votre diagnostic — {SITE_TITLE}"

@@ -18,7 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, file, html, json, raw
 
 from bot import workshops
-from bot.questionnaire import Questionnaire
+from bot.diagnostic.questionnaire import Questionnaire
 
 NO_STORE = {"Cache-Control": "no-store"}
 NOT_FOUND_PAGE = (

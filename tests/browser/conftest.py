@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from bot.stack import Stack
+from bot.runtime.stack import Stack
 from tests.browser.support import PageWatch
 
 CHROMIUM = Path("/usr/bin/chromium")

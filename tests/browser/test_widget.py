@@ -16,7 +16,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from bot.questionnaire import load_questionnaire
+from bot.diagnostic.questionnaire import load_questionnaire
 from tests.browser.support import PageWatch, axe_violations, screenshot
 from tests.conversation.test_diagnostic_flow import BUTTON_ANSWERS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import BrowserContext, Page, expect
 
-from bot.questionnaire import load_questionnaire
+from bot.diagnostic.questionnaire import load_questionnaire
 from tests.browser.support import PageWatch, axe_violations, screenshot
 from tests.browser.test_widget import choice, wait_for_question
 from tests.conversation.test_diagnostic_flow import BUTTON_ANSWERS

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge import load_catalogue
-from bot.questionnaire import load_questionnaire
-from bot.scoring import compute_result
-from bot.stack import Stack
+from bot.diagnostic.questionnaire import load_questionnaire
+from bot.diagnostic.scoring import compute_result
+from bot.knowledge.model import load_catalogue
+from bot.runtime.stack import Stack
 from tests.client import Client, asked_position, buttons, payload, texts
 
 BUTTON_ANSWERS = {

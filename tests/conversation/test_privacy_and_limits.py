@@ -9,8 +9,8 @@ from __future__ import annotations
 import requests
 from sqlalchemy import text
 
-from bot.db import build_engine
-from bot.stack import Stack
+from bot.runtime.stack import Stack
+from bot.store.db import build_engine
 from tests.client import TIMEOUT, Client, asked_position, buttons, payload, texts
 
 

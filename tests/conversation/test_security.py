@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from bot.stack import Stack
+from bot.runtime.stack import Stack
 from tests.client import TIMEOUT, Client
 from tests.sockets import assert_listens_on_loopback_only
 

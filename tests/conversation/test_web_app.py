@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from bot.questionnaire import load_questionnaire
+from bot.diagnostic.questionnaire import load_questionnaire
 from tests.client import TIMEOUT, Client, buttons, payload, texts
 from tests.conversation.test_diagnostic_flow import BUTTON_ANSWERS, start
 

@@ -16,11 +16,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from bot.db import build_engine
-from bot.models import Diagnostic
-from bot.questionnaire import load_questionnaire
-from bot.scoring import compute_result
-from bot.stack import Stack
+from bot.diagnostic.questionnaire import load_questionnaire
+from bot.diagnostic.scoring import compute_result
+from bot.runtime.stack import Stack
+from bot.store.db import build_engine
+from bot.store.tables import Diagnostic
 from bot.workshops import CODE_ALPHABET, MAX_WRONG_CODES
 from tests.client import TIMEOUT, Client, asked_position, payload, texts
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.text import normalise
+from bot.diagnostic.text import normalise
 from tests.client import Client, texts
 
 CASES_FILE = Path(__file__).with_name("questions_test.yml")

@@ -2,7 +2,7 @@
 
 Each case of ``answers_test.yml`` is a message typed while a given question was
 asked. It goes through the real NLU (``/model/parse`` of the running Rasa
-server) and the same reading code as the action server (``bot.answers``).
+server) and the same reading code as the action server (``bot.diagnostic.answers``).
 The gate: at least 92 % of the cases map to the expected option. A report with
 every miss is written to ``tests/output/nlu_accuracy.json``.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from bot.answers import interpret
-from bot.questionnaire import load_questionnaire
+from bot.diagnostic.answers import interpret
+from bot.diagnostic.questionnaire import load_questionnaire
 from tests.client import Client
 
 CASES_FILE = Path(__file__).with_name("answers_test.yml")

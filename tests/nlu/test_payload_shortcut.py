@@ -1,4 +1,4 @@
-"""The launcher's payload shortcut (bot/rasa_launcher.py) gives the parse Rasa as shipped gives.
+"""The launcher's payload shortcut (bot/runtime/rasa_launcher.py) gives the parse Rasa as shipped gives.
 
 The trained model is loaded in this process. Every message is parsed twice by
 the same processor: through Rasa's own NLU graph, and through the patched
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from actions.forms import QUESTION_IDS, answer_payload
-from bot.questionnaire import load_questionnaire
-from bot.stack import DEFAULT_MODEL
+from bot.diagnostic.questionnaire import load_questionnaire
+from bot.runtime.stack import DEFAULT_MODEL
 
 # Typed text, and payloads Rasa must not take for an intent: unknown intent, broken
 # entities, a lone slash, a slash inside a sentence.
@@ -60,7 +60,7 @@ def parsers(processor: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     from rasa.core.processor import MessageProcessor
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot import rasa_launcher
+    from bot.runtime import rasa_launcher
 
     shipped = MessageProcessor._parse_message_with_graph
     monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", shipped)

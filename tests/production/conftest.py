@@ -19,15 +19,16 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from bot.production import NGINX, Production
-from bot.stack import DEFAULT_MODEL
+from bot.runtime.nginx import NGINX
+from bot.runtime.processes import DEFAULT_MODEL
+from bot.runtime.production import Production
 from tests.client import Client
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUTPUT = ROOT / "tests" / "output" / "production"
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/2"
-LOCK_KEY_PREFIX = "alliance:lock:"  # bot/stack.py's key_prefix "alliance" + Rasa's "lock:"
+LOCK_KEY_PREFIX = "alliance:lock:"  # bot/runtime/stack.py's key_prefix "alliance" + Rasa's "lock:"
 RUN_ID = uuid.uuid4().hex[:8]
 SENDER_PREFIX = f"prod{RUN_ID}"
 WIDGET_ORIGIN = "https://partenaire.example.org"  # the one site allowed to embed the widget in these tests

@@ -21,11 +21,11 @@ import requests
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import OperationalError
 
-from bot.models import Diagnostic
-from bot.production import Production
-from bot.questionnaire import load_questionnaire
-from bot.ratelimit import REDIS_PREFIX
-from bot.stack import TRACKER_STORE_CLASS
+from bot.diagnostic.questionnaire import load_questionnaire
+from bot.runtime.production import Production
+from bot.runtime.rasa_config import TRACKER_STORE_CLASS
+from bot.store.tables import Diagnostic
+from bot.web.ratelimit import REDIS_PREFIX
 from tests.client import TIMEOUT, Client, asked_position, payload, texts
 from tests.production.conftest import WIDGET_ORIGIN
 from tests.sockets import assert_listens_on_loopback_only

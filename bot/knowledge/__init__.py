@@ -1,0 +1,10 @@
+"""The knowledge base: doors, tools, examples, support structures, glossary, key figures.
+
+- :mod:`.model`: the entries and their loading from ``data/knowledge/*.yml``, validated;
+- :mod:`.lookup`: « c'est quoi X ? » look-ups, citations of sources;
+- :mod:`.search`: free-text search ranked by meaning (spaCy word vectors);
+- :mod:`.recommend`: tools and examples ranked for a diagnostic, with a reason each.
+
+Plain Python: may import :mod:`bot.diagnostic` (tags are questionnaire ids) and :mod:`bot.paths`;
+never Rasa, Sanic, SQLAlchemy or the web app.
+"""

@@ -1,0 +1,120 @@
+"""Answering knowledge questions from the catalogue: what things are, lists, figures, sources.
+
+Plain Python used by the actions: find what « c'est quoi X ? » is about, look X
+up among glossary terms, doors, tools, examples and support structures, list
+search results three at a time, and say where each fact comes from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.diagnostic.text import normalise
+from bot.knowledge.model import KNOWLEDGE_DIR, Catalogue, Entry, Source
+
+PAGE_SIZE = 3
+LOOKUP_KINDS = ("term", "door", "tool", "example", "support_structure")
+MIN_NAME_SIMILARITY = 0.8
+# What people put around the thing they ask about (« c'est quoi », « ça veut dire quoi »…).
+_QUESTION_FRAME = re.compile(
+    r"\b(?:c est quoi|c quoi|cest quoi|qu est ce que c est|qu est ce que|qu est ce qu|que veut dire|que signifie|"
+    r"ca veut dire quoi|ca veut dire|veut dire quoi|signifie quoi|definition de|definition d|definition|"
+    r"definis|definir|explique moi|expliquez moi|explique|expliquez|parle moi de|parlez moi de|dis moi|"
+    r"c est|quoi|le sens de|la|le|les|l|un|une|des|du|de|d|svp|stp|s il vous plait|exactement|donc)\b"
+)
+
+
+def subject_of(question: str) -> str:
+    """The thing a « c'est quoi X ? » question is about, normalised (« odd 17 »)."""
+    text = normalise(question)
+    previous = None
+    while previous != text:  # strip the frame words from both ends until nothing changes
+        previous = text
+        text = re.sub(rf"^(?:{_QUESTION_FRAME.pattern})\s*", "", text).strip()
+        text = re.sub(rf"\s*(?:{_QUESTION_FRAME.pattern})$", "", text).strip()
+    return text
+
+
+def names_of(entry: Entry) -> list[str]:
+    names = [entry.title, entry.id.replace("_", " ")] + list(entry.get("aliases") or [])
+    if entry.kind == "door":
+        names.append(entry.get("label", ""))
+    return [normalise(name) for name in names if name]
+
+
+def lookup(catalogue: Catalogue, subject: str, kinds: Sequence[str] = LOOKUP_KINDS, loose: bool = True) -> Entry | None:
+    """The entry named by ``subject``: exact name or alias, then a name it contains.
+
+    With ``loose``, also a name that contains the subject, then a close spelling.
+    """
+    if not subject:
+        return None
+    candidates = [(entry, name) for kind in kinds for entry in catalogue.of(kind) for name in names_of(entry)]
+    for entry, name in candidates:
+        if name == subject:
+            return entry
+    padded = f" {subject} "
+    contained = [(len(name), entry) for entry, name in candidates if len(name) > 3 and f" {name} " in padded]
+    if contained:
+        return max(contained, key=lambda item: item[0])[1]
+    if not loose:
+        return None
+    containing = [(len(name), entry) for entry, name in candidates if len(subject) > 3 and f" {subject} " in f" {name} "]
+    if containing:
+        return min(containing, key=lambda item: item[0])[1]
+    scored = [(difflib.SequenceMatcher(None, subject, name).ratio(), entry) for entry, name in candidates]
+    best = max(scored, key=lambda item: item[0], default=None)
+    return best[1] if best and best[0] >= MIN_NAME_SIMILARITY else None
+
+
+@lru_cache(maxsize=1)
+def _sources(directory: Path = KNOWLEDGE_DIR) -> tuple[dict[str, str], ...]:
+    return tuple(yaml.safe_load((directory / "sources.yml").read_text(encoding="utf-8"))["sources"])
+
+
+def source_titles() -> dict[str, str]:
+    """Seed file → short title of the document."""
+    return {item["file"]: item["short"] for item in _sources()}
+
+
+def source_titles_full() -> dict[str, str]:
+    """Seed file → full title of the document."""
+    return {item["file"]: item["title"] for item in _sources()}
+
+
+def cite_lines(source: Source) -> str:
+    return f"l. {source.start}" if source.start == source.end else f"l. {source.start}-{source.end}"
+
+
+def cite(source: Source) -> str:
+    """« source : actes du colloque … (2022), l. 2417-2423 »."""
+    return f"source : {source_titles().get(source.file, source.file)}, {cite_lines(source)}"
+
+
+def first_sentence(text: str, limit: int = 220) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def describe(entry: Entry) -> str:
+    """A short answer about one entry, with its source."""
+    if entry.kind == "figure":
+        unit = f" {entry.get('unit')}" if entry.get("unit") else ""
+        year = f" ({entry.get('year')})" if entry.get("year") else ""
+        return f"**{entry.title}{unit}**{year} : {entry.text} ({cite(entry.source)})"
+    return f"**{entry.title}** : {entry.text} ({cite(entry.source)})"
+
+
+def list_line(entry: Entry, reason: str | None = None) -> str:
+    why = f" {reason}" if reason else ""
+    return f"- **{entry.title}** : {first_sentence(entry.text)}{why} ({cite(entry.source)})"
+
+
+def sources_of(entries: Iterable[Entry]) -> list[str]:
+    return [str(entry.source) for entry in entries]

@@ -1,0 +1,232 @@
+"""The knowledge base: doors, tools, examples, support structures, glossary and key figures.
+
+The content is curated YAML under ``data/knowledge/`` (one file per kind), every
+entry with its ``source`` (seed file and line range). :func:`load_catalogue`
+reads and validates it; every problem raises :class:`KnowledgeError` naming the
+file, the entry and the field (unknown door id, missing source, duplicate id…).
+Tag vocabularies (doors, actor types, themes, scales, levels) are the ids of the
+questionnaire, so a tag can only be what a diagnostic can produce.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.diagnostic.questionnaire import Questionnaire
+from bot.paths import DATA_DIR, REPO_ROOT
+
+KNOWLEDGE_DIR = DATA_DIR / "knowledge"
+SEED_FILES = (
+    "000_11667b14a954d73c.txt",
+    "001_11850d2bd037f9ac.txt",
+    "002_fe928f2ef29c72c0.txt",
+    "003_b1bff007016ee30f.txt",
+    "004_ae020736358247a1.txt",
+)
+_SOURCE = re.compile(r"^(?P<file>\d{3}_[0-9a-f]{16}\.txt) L(?P<start>\d+)(?:-(?P<end>\d+))?$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+TAG_FIELDS = ("doors", "actor_types", "themes", "scale", "levels")
+
+
+class KnowledgeError(ValueError):
+    """The knowledge content is invalid; the message names the file, the entry and the field."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from: a seed file and a line range."""
+
+    file: str
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        lines = f"L{self.start}" if self.start == self.end else f"L{self.start}-{self.end}"
+        return f"{self.file} {lines}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of the knowledge base (tool, example, support structure, term, figure or door)."""
+
+    kind: str
+    id: str
+    title: str
+    text: str
+    source: Source
+    tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def tagged(self, tag_field: str, value: str) -> bool:
+        return value in self.tags.get(tag_field, ())
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How one file of data/knowledge is read."""
+
+    kind: str  # singular, used in messages and in the database
+    file: str
+    key: str
+    title_field: str
+    text_field: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    tag_fields: tuple[str, ...] = ()
+    required_tags: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+
+SPECS = (
+    KindSpec("door", "doors.yml", "doors", "label", "description",
+             ("id", "label", "description", "suits", "toolbox", "objective", "source"), ("missing",)),
+    KindSpec("tool", "tools.yml", "tools", "name", "description", ("id", "name", "kind", "description", "source"),
+             ("publisher", "year", "url"), TAG_FIELDS, ("doors",),
+             ("toolbox", "guide", "kit", "mooc", "training", "study", "report", "platform", "fund", "charter", "law",
+              "programme", "observatory", "event", "method")),
+    KindSpec("example", "examples.yml", "examples", "name", "description", ("id", "name", "description", "source"),
+             ("members", "territory", "places", "year", "figures"), TAG_FIELDS, ("doors", "actor_types")),
+    KindSpec("support_structure", "support_structures.yml", "support_structures", "name", "description",
+             ("id", "name", "kind", "description", "source"), ("helps", "publisher", "url", "year"), TAG_FIELDS, (),
+             ("network", "support_body", "funder", "public_body", "platform")),
+    KindSpec("term", "glossary.yml", "glossary", "term", "definition", ("id", "term", "definition", "source"),
+             ("aliases",)),
+    KindSpec("figure", "figures.yml", "figures", "value", "measures", ("id", "value", "measures", "source"),
+             ("unit", "year", "study", "about")),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every entry of the knowledge base, by kind, in file order."""
+
+    entries: Mapping[str, tuple[Entry, ...]]
+
+    def of(self, kind: str) -> tuple[Entry, ...]:
+        return self.entries.get(kind, ())
+
+    def get(self, kind: str, entry_id: str) -> Entry | None:
+        return next((entry for entry in self.of(kind) if entry.id == entry_id), None)
+
+    def all(self) -> Iterable[Entry]:
+        for entries in self.entries.values():
+            yield from entries
+
+
+def vocabularies(questionnaire: Questionnaire) -> dict[str, frozenset[str]]:
+    """The allowed tag values: the ids a diagnostic can produce."""
+    return {
+        "doors": frozenset(door.id for door in questionnaire.doors),
+        "actor_types": frozenset(questionnaire.question("actor_type").option_ids),
+        "helps": frozenset(questionnaire.question("actor_type").option_ids),
+        "themes": frozenset(questionnaire.question("theme").option_ids),
+        "scale": frozenset(questionnaire.question("scale").option_ids),
+        "levels": frozenset(level.id for level in questionnaire.levels),
+    }
+
+
+class _Reader:
+    def __init__(self, spec: KindSpec, file_label: str, allowed: Mapping[str, frozenset[str]]) -> None:
+        self.spec = spec
+        self.file_label = file_label
+        self.allowed = allowed
+
+    def fail(self, entry: str, message: str) -> KnowledgeError:
+        return KnowledgeError(f"{self.file_label}: {self.spec.kind} '{entry}': {message}")
+
+    def source(self, entry_id: str, value: object) -> Source:
+        match = _SOURCE.match(str(value)) if isinstance(value, str) else None
+        if match is None:
+            raise self.fail(entry_id, f"field 'source': expected '<seed file> L<start>-<end>', got {value!r}")
+        if match["file"] not in SEED_FILES:
+            raise self.fail(entry_id, f"field 'source': unknown seed file {match['file']!r}")
+        start = int(match["start"])
+        end = int(match["end"] or start)
+        if end < start:
+            raise self.fail(entry_id, f"field 'source': line range {start}-{end} is reversed")
+        return Source(match["file"], start, end)
+
+    def entry(self, raw: object, position: int) -> Entry:
+        spec = self.spec
+        if not isinstance(raw, Mapping):
+            raise self.fail(f"#{position + 1}", "expected a mapping")
+        entry_id = raw.get("id")
+        if not isinstance(entry_id, str) or not _ID.match(entry_id):
+            raise self.fail(f"#{position + 1}", f"field 'id': expected a snake_case id, got {entry_id!r}")
+        known = set(spec.required) | set(spec.optional) | set(spec.tag_fields)
+        for name in raw:
+            if name not in known:
+                raise self.fail(entry_id, f"unknown field '{name}'")
+        for name in spec.required:
+            value = raw.get(name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                raise self.fail(entry_id, f"field '{name}' is missing")
+        if spec.kinds and raw["kind"] not in spec.kinds:
+            raise self.fail(entry_id, f"field 'kind': unknown kind {raw['kind']!r}")
+        tags: dict[str, tuple[str, ...]] = {}
+        for name in (*spec.tag_fields, "helps"):
+            if name not in raw:
+                continue
+            values = raw[name]
+            if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+                raise self.fail(entry_id, f"field '{name}': expected a list of ids")
+            for value in values:
+                if value not in self.allowed[name]:
+                    raise self.fail(entry_id, f"field '{name}': unknown {name.rstrip('s')} id {value!r}")
+            tags[name] = tuple(values)
+        for name in spec.required_tags:
+            if not tags.get(name):
+                raise self.fail(entry_id, f"field '{name}' needs at least one id")
+        plain = {key: value for key, value in raw.items() if key not in (*spec.tag_fields, "source")}
+        return Entry(
+            kind=spec.kind,
+            id=entry_id,
+            title=str(raw[spec.title_field]).strip(),
+            text=" ".join(str(raw[spec.text_field]).split()),
+            source=self.source(entry_id, raw.get("source")),
+            tags=tags,
+            fields=plain,
+        )
+
+    def read(self, document: object) -> tuple[Entry, ...]:
+        if not isinstance(document, Mapping) or not isinstance(document.get(self.spec.key), list):
+            raise KnowledgeError(f"{self.file_label}: expected a top-level list '{self.spec.key}'")
+        entries = [self.entry(raw, position) for position, raw in enumerate(document[self.spec.key])]
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.id in seen:
+                raise self.fail(entry.id, "duplicate id")
+            seen.add(entry.id)
+        return tuple(entries)
+
+
+def load_catalogue(questionnaire: Questionnaire, directory: Path = KNOWLEDGE_DIR) -> Catalogue:
+    """Read and validate every knowledge file of ``directory``."""
+    allowed = vocabularies(questionnaire)
+    entries: dict[str, tuple[Entry, ...]] = {}
+    for spec in SPECS:
+        path = directory / spec.file
+        try:
+            label = path.resolve().relative_to(REPO_ROOT).as_posix()
+        except ValueError:
+            label = str(path)
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise KnowledgeError(f"{label}: cannot read file: {error.strerror or error}") from error
+        except yaml.YAMLError as error:
+            raise KnowledgeError(f"{label}: invalid YAML: {error}") from error
+        entries[spec.kind] = _Reader(spec, label, allowed).read(document)
+    doors = {entry.id for entry in entries["door"]}
+    if doors != allowed["doors"]:
+        raise KnowledgeError(f"data/knowledge/doors.yml: expected the doors {sorted(allowed['doors'])}, got {sorted(doors)}")
+    return Catalogue(entries)

@@ -1,0 +1,112 @@
+"""The processes the project starts: their commands and environment, waiting for them, stopping them.
+
+Shared by ``make run`` (:mod:`.stack`), production mode (:mod:`.production`), the tests and the
+benchmarks, so that every process is started the same way.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.paths import REPO_ROOT
+
+#: The trained assistant that ``make train`` writes and every Rasa server loads.
+DEFAULT_MODEL = REPO_ROOT / "models" / "alliance.tar.gz"
+VENV_BIN = Path(sys.executable).parent
+# Every process started by the project: no telemetry (this machine talks to 127.0.0.1 only), quiet logs.
+QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+STOP_TIMEOUT = 20.0  # seconds a process has to stop on SIGTERM before it is killed
+
+
+# Rasa and the action server listen on loopback only: the public way in is the web app (behind nginx in
+# production), and the action server has no authentication at all. Both default to every interface.
+LOOPBACK = "127.0.0.1"
+# rasa_sdk has no option for its address; it reads this variable.
+ACTIONS_LISTEN_ENV = {"SANIC_HOST": LOOPBACK}
+
+
+def rasa_run_command(launcher: str, model: Path, api_token: str, endpoints: Path, credentials: Path, port: int,
+                     cors: list[str]) -> list[str]:
+    """``python -m <launcher> run …``: one Rasa server with its HTTP API behind ``api_token``, on loopback.
+
+    The token is joined to its option (``--auth-token=…``): a random token may begin with "-", which argparse
+    would otherwise take for an option (Rasa then exits with code 2).
+    """
+    return [str(VENV_BIN / "python"), "-m", *launcher.split(), "run", "--model", str(model),
+            "--enable-api", f"--auth-token={api_token}", "--endpoints", str(endpoints),
+            "--credentials", str(credentials), "--interface", LOOPBACK, "--port", str(port),
+            *(["--cors", *cors] if cors else [])]
+
+
+def actions_command(port: int) -> list[str]:
+    """The action server (``actions/``) on ``port``; start it with :data:`ACTIONS_LISTEN_ENV`."""
+    return [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)]
+
+
+def web_command() -> list[str]:
+    """The web app (its port comes from WEB_PORT)."""
+    return [str(VENV_BIN / "python"), "-m", "bot.web"]
+
+
+def cors_origins(value: str | None) -> list[str]:
+    """``--cors`` arguments for Rasa from WIDGET_ORIGINS (comma-separated), ``*`` when empty."""
+    return [origin.strip() for origin in (value or "").split(",") if origin.strip()] or ["*"]
+
+
+def password_environment(tracker_store_url: str, lock_store_url: str | None) -> dict[str, str]:
+    """The passwords of the stores, for Rasa's environment: endpoints.yml refers to them, never holds them."""
+    passwords = {
+        "TRACKER_STORE_PASSWORD": urlsplit(tracker_store_url).password,
+        "LOCK_STORE_PASSWORD": urlsplit(lock_store_url).password if lock_store_url else None,
+    }
+    return {name: password for name, password in passwords.items() if password}
+
+
+def terminate(process: subprocess.Popen, timeout: float = STOP_TIMEOUT, *, group: bool = False) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after ``timeout`` seconds; reaped either way.
+
+    ``group``: signal the whole process group the process leads (started with ``start_new_session``).
+    """
+    if process.poll() is not None:
+        return
+
+    def send(sig: int) -> None:
+        if group:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
+
+    send(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
+def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    """Poll ``url`` until it answers 200, the process dies, or ``timeout`` seconds pass."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"not an http(s) URL: {url}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with code {process.returncode}")
+        try:
+            # The scheme is checked above, so bandit's B310 (file:// and custom schemes) does not apply.
+            with urllib.request.urlopen(url, timeout=2) as response:  # nosec B310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+

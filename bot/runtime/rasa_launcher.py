@@ -1,0 +1,155 @@
+"""``python -m bot.runtime.rasa_launcher <rasa arguments>``: the Rasa CLI with three measured speed fixes.
+
+1. Rasa 3.6 checks every action-server response against a JSON schema with
+   ``jsonschema.validate``, which re-checks the schema itself and rebuilds a
+   validator on every call: 17 ms of CPU per call on this machine, two calls per
+   questionnaire answer (profiled in bench/). The same schema is checked here by a
+   validator built once, with the same errors.
+2. Rasa 3.6 runs the whole NLU pipeline (spaCy, featurizers, DIET) on a button
+   payload such as ``/answer{"question_id": …}`` and then throws the result away:
+   its last component, ``RegexMessageHandler``, replaces it by the intent and
+   entities written in the payload. That was 31 % of a Rasa server's CPU under the
+   production benchmark (py-spy). A payload naming an intent of the domain is now
+   unpacked first, by the same Rasa function, and the pipeline is skipped; any
+   other message (typed text, a malformed or unknown payload) goes through the
+   pipeline as before. tests/nlu/test_payload_shortcut.py checks that both give
+   the same parse.
+3. Rasa 3.6 opens a new HTTP session, hence a new TCP connection, for every call
+   to an endpoint (the action server: two calls per questionnaire answer); 4 % of a
+   Rasa server's CPU went to connecting, plus the action server's side. Each
+   endpoint now keeps one session per event loop, with Rasa's headers, auth and
+   timeout, whose idle connections are closed after 2 s, before the action
+   server's own 5 s keep-alive limit, so that a connection is never reused just
+   as the server drops it.
+
+Everything else is Rasa as shipped. Rasa is imported only when the launcher runs
+(the rest of ``bot`` stays Rasa-free).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from functools import lru_cache
+from typing import Any
+
+
+def _install_cached_response_validation() -> None:
+    from jsonschema import ValidationError
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    @lru_cache(maxsize=1)
+    def validator() -> Any:
+        schema = RemoteAction.action_response_format_spec()
+        return validator_for(schema)(schema)
+
+    original = RemoteAction._validate_action_result
+
+    def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+        try:
+            validator().validate(result)
+        except ValidationError:
+            return original(self, result)  # Rasa's own path, for its error message
+        return True
+
+    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+
+
+def _install_payload_shortcut() -> None:
+    from rasa.core.processor import MessageProcessor
+    from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    graph_parse = MessageProcessor._parse_message_with_graph
+    handler = RegexMessageHandler()
+
+    def parse(self: MessageProcessor, message: Any, tracker: DialogueStateTracker,
+              only_output_properties: bool = True) -> dict[str, Any]:
+        intent = payload_intent(message.text)
+        if intent is None or intent not in self.domain.intents:
+            return graph_parse(self, message, tracker, only_output_properties)
+        # What the pipeline's last node would return: the message rebuilt from its payload alone.
+        (unpacked,) = handler.process([Message(data={TEXT: message.text})], self.domain)
+        parse_data: dict[str, Any] = {TEXT: "", INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
+                                      ENTITIES: []}
+        parse_data.update(unpacked.as_dict(only_output_properties=only_output_properties))
+        return parse_data
+
+    MessageProcessor._parse_message_with_graph = parse  # type: ignore[method-assign]
+
+
+def payload_intent(text: str | None) -> str | None:
+    """The intent named by a ``/intent{…}`` payload, by Rasa's own pattern; None for anything else."""
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+    stripped = (text or "").strip()
+    if not stripped.startswith("/"):
+        return None
+    match = YAMLStoryReader._regex_message_pattern().match(stripped)
+    return match.group(INTENT_NAME_KEY).strip() if match else None
+
+
+# Below Sanic's default KEEP_ALIVE_TIMEOUT (5 s) on the action server's side.
+CLIENT_KEEPALIVE_SECONDS = 2.0
+
+
+class _OpenSession:
+    """``async with`` over a session that stays open after the block, so its connections are reused."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
+def _install_kept_alive_endpoints() -> None:
+    import aiohttp
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+    from rasa.utils.endpoints import EndpointConfig
+
+    def new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+        # Rasa's own session (EndpointConfig.session), with a connector that keeps connections a short while.
+        auth = None
+        if endpoint.basic_auth:
+            auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+        return aiohttp.ClientSession(
+            headers=endpoint.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=CLIENT_KEEPALIVE_SECONDS),
+        )
+
+    def session(self: EndpointConfig) -> _OpenSession:
+        loop = asyncio.get_running_loop()
+        kept = self.__dict__.get("_kept_session")
+        if kept is None or kept[0] is not loop or kept[1].closed:
+            kept = (loop, new_session(self))
+            self.__dict__["_kept_session"] = kept
+        return _OpenSession(kept[1])
+
+    EndpointConfig.session = session  # type: ignore[method-assign]
+
+
+def install() -> None:
+    """The three fixes, in this process (the launcher, and the tests that compare with Rasa as shipped)."""
+    _install_cached_response_validation()
+    _install_payload_shortcut()
+    _install_kept_alive_endpoints()
+
+
+def main() -> None:
+    install()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = ["rasa", *sys.argv[1:]]
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

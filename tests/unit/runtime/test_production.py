@@ -1,0 +1,91 @@
+"""Tests of production mode's plain helpers (bot/runtime/production.py), without starting any server."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.runtime.nginx import copy_without_client_addresses, nginx_config, without_client_address
+from bot.runtime.processes import rasa_run_command
+from bot.runtime.production import Production, production_widget_origins, redacted
+
+# Lines as Debian's nginx 1.22 writes them (a refusal by limit_req, an upstream failure), IPv4 and IPv6.
+LIMITED = ('2026/12/02 21:03:11 [error] 4242#4242: *17 limiting requests, excess: 20.980 by zone "chat", '
+           'client: 203.0.113.7, server: , request: "POST /webhooks/rest/webhook HTTP/1.1", host: "a.example"')
+REFUSED = ('2026/12/02 21:03:12 [error] 4242#4242: *18 connect() failed (111: Connection refused) while '
+           'connecting to upstream, client: 2001:db8::1, server: , request: "POST /webhooks/rest/webhook HTTP/1.1",'
+           ' upstream: "http://127.0.0.1:5005/webhooks/rest/webhook", host: "127.0.0.1:8081"')
+
+
+@pytest.mark.parametrize(("line", "address"), [(LIMITED, "203.0.113.7"), (REFUSED, "2001:db8::1")])
+def test_nginx_lines_lose_the_client_address_and_keep_the_rest(line: str, address: str) -> None:
+    assert without_client_address(line) == line.replace(f"client: {address},", "client: -,")
+
+
+def test_a_line_without_client_is_kept_as_it_is() -> None:
+    line = "2026/12/02 21:00:00 [notice] 4242#4242: signal process started"
+    assert without_client_address(line) == line
+
+
+def test_nginx_output_is_copied_line_by_line_without_addresses(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    log = tmp_path / "nginx.log"
+    copier = threading.Thread(target=copy_without_client_addresses, args=(os.fdopen(read_end, "rb"), log))
+    copier.start()
+    with os.fdopen(write_end, "wb") as nginx_output:
+        nginx_output.write(f"{LIMITED}\n{REFUSED}\n".encode())
+    copier.join(timeout=5)
+    assert not copier.is_alive()
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines == [without_client_address(LIMITED), without_client_address(REFUSED)]
+
+
+def test_the_nginx_configuration_keeps_no_access_log_and_balances_every_server(tmp_path: Path) -> None:
+    config = nginx_config(tmp_path, 8080, 8081, 8000, [5005, 5006, 5007])
+    assert "access_log off;" in config
+    assert "error_log stderr warn;" in config  # copied without addresses, never written by nginx itself
+    for port in (5005, 5006, 5007):
+        assert f"server 127.0.0.1:{port} max_fails=1" in config
+    assert "listen 127.0.0.1:8081;" in config and "listen 0.0.0.0:8080;" in config
+    assert "client_max_body_size 16k;" in config
+
+
+def test_widget_origins_in_production_are_none_unless_configured() -> None:
+    assert production_widget_origins("", "") == []
+    assert production_widget_origins("", "https://assistant.example.org/chemin/") == ["https://assistant.example.org"]
+    assert production_widget_origins("https://a.example, https://b.example", "") == [
+        "https://a.example", "https://b.example"]
+    assert production_widget_origins("*", "https://assistant.example.org") == ["*"]
+
+
+def test_the_production_environment_hands_the_origins_to_every_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WIDGET_ORIGINS", raising=False)
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    closed = Production(env={"RASA_API_TOKEN": "t"})
+    assert closed.widget_origins == [] and closed.environment()["WIDGET_ORIGINS"] == ""
+    opened = Production(env={"RASA_API_TOKEN": "t", "WIDGET_ORIGINS": "https://a.example"})
+    assert opened.environment()["WIDGET_ORIGINS"] == "https://a.example"
+
+
+def test_passwords_are_left_out_of_messages() -> None:
+    assert redacted("postgresql://alice:s3cret@db:5432/alliance") == "postgresql://alice:***@db:5432/alliance"
+    assert redacted("redis://127.0.0.1:6379/1") == "redis://127.0.0.1:6379/1"
+
+
+# The token that made a CI run's Rasa exit with code 2 ("argument -t/--auth-token: expected one argument").
+@pytest.mark.parametrize("token", ["-xhE7c0KrWw5TBslmhElYdQ-gK9cWhbE", "plain-token"])
+@pytest.mark.parametrize("cors", [[], ["https://a.example"]])
+def test_rasa_reads_every_argument_of_its_command(token: str, cors: list[str], tmp_path: Path) -> None:
+    from rasa.__main__ import create_argument_parser
+
+    command = rasa_run_command("bot.runtime.rasa_shared", tmp_path / "model.tar.gz", token, tmp_path / "endpoints.yml",
+                               tmp_path / "credentials.yml", 5006, cors)
+    assert command[1:4] == ["-m", "bot.runtime.rasa_shared", "run"]
+    args = create_argument_parser().parse_args(command[command.index("run"):])
+    assert args.auth_token == token and args.enable_api
+    assert (args.interface, args.port) == ("127.0.0.1", 5006)
+    assert args.cors == (cors or None)
+    assert args.endpoints == str(tmp_path / "endpoints.yml")
