@@ -40,32 +40,30 @@ from typing import Any
 
 import aiohttp
 
-from bench.run import (
+from bench.load import (
     LOAD_TAIL,
     PHASE_FAILURES,
     RESULT_MARKER,
+    Bot,
+    Sample,
+    converse,
+    new_session,
+    our_script,
+    stock_script,
+    summary,
+)
+from bench.processes import (
     RESULTS_DIR,
     START_TIMEOUT,
     STOCK_DIR,
     VENV_BIN,
-    Bot,
-    Sample,
     busy_ports,
-    converse,
-    cpu_model,
-    cpu_ms_per_turn,
-    cpu_snapshot,
     ensure_stock_bot,
     environment,
-    fmt,
-    loadavg,
-    new_session,
-    our_script,
-    stock_script,
     stop_process,
-    summary,
-    write_json,
 )
+from bench.report import cpu_model, fmt, loadavg, write_json
+from bench.usage import cpu_ms_per_turn, cpu_snapshot
 from bot.runtime.processes import wait_for
 from bot.runtime.production import Production
 

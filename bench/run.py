@@ -24,52 +24,59 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
-import socket
-import statistics
 import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from bot.runtime.processes import DEFAULT_MODEL, QUIET_ENV, terminate, wait_for
+from bench.load import (
+    FREE_TEXT,
+    KNOWLEDGE_BASELINE,
+    KNOWLEDGE_QUESTIONS,
+    KNOWLEDGE_ROUNDS,
+    MAX_CONVERSATIONS_PER_USER,
+    PHASE_FAILURES,
+    REQUEST_TIMEOUT,
+    RESTART_PAYLOAD,
+    RESULT_MARKER,
+    SEED,
+    TARGET_KNOWLEDGE_ADDED_MS,
+    Bot,
+    Sample,
+    converse,
+    diagnostic_answers,
+    measure_users,
+    median,
+    new_session,
+    our_script,
+    run_users,
+    stock_script,
+    summary,
+    time_parses,
+    turn,
+    user_random,
+)
+from bench.processes import (
+    COLD_PORTS,
+    OUR_PORTS,
+    STOCK_PORT,
+    STOCK_URL,
+    busy_ports,
+    ensure_stock_bot,
+    measure_cold_start,
+    measure_training,
+    our_stack,
+    stock_bot,
+)
+from bench.report import Row, cpu_model, fmt, loadavg, markdown, write_json
+from bench.usage import tree_rss_mib
+from bot.runtime.processes import DEFAULT_MODEL
 from bot.runtime.stack import Stack
-
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
-RESULTS_DIR = ROOT / "bench" / "results"
-LOG_DIR = RESULTS_DIR / "logs"
-STOCK_DIR = ROOT / ".cache" / "stock_bot"
-
-OUR_PORTS = (25005, 25055, 28000)  # Rasa, action server, web app
-COLD_PORTS = (25006, 25056, 28001)  # the stack started only to time its cold start
-STOCK_PORT = 25105
-STOCK_URL = f"http://127.0.0.1:{STOCK_PORT}"
-
-
-REQUEST_TIMEOUT = 60.0  # seconds, one turn
-START_TIMEOUT = 180.0  # seconds, one bot until it answers /status
-FIRST_REPLY_TIMEOUT = 120.0
-INIT_TIMEOUT = 1800.0  # `rasa init` (trains the moodbot)
-TRAIN_TIMEOUT = 3600.0
-LOADER_TIMEOUT = 300.0
-LOAD_TAIL = 300.0  # seconds a load phase may run past its duration to finish its conversations
-MAX_CONVERSATIONS_PER_USER = 500
-MAX_ERROR_EXAMPLES = 10
-SEED = 20240601
-# What a failed phase raises (a bot down, a timeout, a failed subprocess); anything else is a bug and propagates.
-PHASE_FAILURES = (OSError, RuntimeError, ValueError, asyncio.TimeoutError, subprocess.SubprocessError, aiohttp.ClientError)
 
 LONG_DIAGNOSTICS = 8
 LONG_WINDOW = 30  # turns compared at the start and at the end of the long conversation
@@ -77,493 +84,6 @@ LONG_WINDOW = 30  # turns compared at the start and at the end of the long conve
 TARGET_LONG_RATIO = 1.3
 TARGET_COLD_START_S = 90.0
 TARGET_MEMORY_MIB = 2.5 * 1024
-
-RESULT_MARKER = "porte d'entrée"
-# The result's « Recommencer » button (actions/results.py). Not « /restart »: that is Rasa's built-in intent, whose
-# default action_restart (no reply, new session) overrules any rule.
-RESTART_PAYLOAD = "/restart_diagnostic"
-# Knowledge phase: each question is timed against the greeting turn just before it.
-KNOWLEDGE_BASELINE = "bonjour"
-KNOWLEDGE_QUESTIONS = (
-    "c'est quoi l'ODD 17 ?",
-    "un exemple d'alliance sur le bien vieillir en milieu rural",
-    "quels outils pour l'engagement des salariés ?",
-    "combien de partenariats en France ?",
-    "vers qui me tourner pour être accompagné ?",
-)
-KNOWLEDGE_ROUNDS = 6
-TARGET_KNOWLEDGE_ADDED_MS = 20.0
-
-# The moodbot's intents, in an order its stories and rules answer (every turn gets a reply).
-MOOD_TURNS = (
-    "hello", "I am sad", "yes", "great", "bye",
-    "hi", "I am feeling very good", "are you a bot?", "good morning", "I am very sad",
-    "no", "hey there", "are you a human?", "perfect", "goodbye",
-)  # fmt: skip
-
-# The questionnaire's public contract (shared/design/questionnaire.md): question id -> option ids.
-QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("actor_type", ("association", "entreprise", "collectivite", "fondation", "accompagnement", "autre")),
-    ("size", ("benevole", "tpe", "pme", "grande")),
-    ("scale", ("local", "departement", "region", "national")),
-    ("theme", ("emploi", "jeunesse", "sante", "lien_social", "environnement", "logement", "economie", "autre")),
-    ("experience", ("aucun", "ponctuel", "habitude", "alliance")),
-    ("partners", ("aucun", "associations", "publics", "entreprises", "plusieurs")),
-    ("organisation", ("informel", "convention", "gouvernance", "vision")),
-    ("evaluation", ("non", "bilan", "indicateurs", "impact")),
-    ("resources", ("aucun", "temps", "referent", "equipe")),
-    ("support", ("non", "connait", "accompagne", "accompagnateur")),
-    ("goal", ("territoire", "innovation", "salaries", "odd")),
-    ("partners_wanted", ("associations", "entreprises", "publics", "tous")),
-    ("horizon", ("court", "moyen", "long")),
-)
-FREE_TEXT = {"stock": "I am feeling really sad today", "ours": "nous sommes une association de quartier, que des bénévoles"}
-
-
-# --- Conversation scripts ---------------------------------------------------------------
-
-
-def answer_payload(question_id: str, choice: str) -> str:
-    """A questionnaire button payload (same format as tests/client.py)."""
-    return "/answer" + json.dumps({"question_id": question_id, "choice": choice})
-
-
-def diagnostic_answers(rng: random.Random) -> list[str]:
-    """The 13 answers of one diagnostic, as button payloads, options drawn from ``rng``."""
-    return [answer_payload(question_id, rng.choice(options)) for question_id, options in QUESTIONS]
-
-
-def our_script(rng: random.Random, index: int) -> list[str]:
-    """One complete diagnostic (15 turns). A sender keeps its answers after a result, so its later diagnostics
-    begin with « Recommencer » (the result's button) rather than « /start_diagnostic »."""
-    opening = "/start_diagnostic" if index == 0 else RESTART_PAYLOAD
-    return ["bonjour", opening, *diagnostic_answers(rng)]
-
-
-def stock_script(rng: random.Random, index: int) -> list[str]:
-    """The fixed moodbot conversation (15 turns)."""
-    return list(MOOD_TURNS)
-
-
-@dataclass(frozen=True)
-class Bot:
-    """A bot under test: where it answers, what a simulated user says, how a conversation must end."""
-
-    key: str
-    rasa_url: str
-    script: Callable[[random.Random, int], list[str]]
-    final_marker: str | None = None
-    pids: dict[str, int] = field(default_factory=dict)  # process name -> pid, for CPU time per turn
-    api_token: str = ""  # Rasa's HTTP API token (ours requires one; the stock bot runs without)
-
-
-# --- Measuring turns --------------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    """Turn latencies and errors collected by one measurement."""
-
-    latencies_ms: list[float] = field(default_factory=list)
-    conversations: int = 0
-    errors: int = 0
-    error_examples: list[str] = field(default_factory=list)
-
-    def error(self, message: str) -> None:
-        self.errors += 1
-        if len(self.error_examples) < MAX_ERROR_EXAMPLES:
-            self.error_examples.append(message)
-
-
-def percentile(values: Sequence[float], q: int) -> float | None:
-    """The q-th percentile (1–99) of ``values``; None when there is nothing to measure."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return float(values[0])
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-def median(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def reply_text(messages: list[dict[str, Any]]) -> str:
-    """Everything the user reads in a reply."""
-    return "\n".join(str(message.get("text") or "") for message in messages)
-
-
-async def post_json(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> tuple[float, Any]:
-    """POST ``body``; return (latency in ms, decoded JSON). Raises on a transport error or a non-200 status."""
-    started = time.perf_counter()
-    async with session.post(url, json=body) as response:
-        content = await response.json(content_type=None)
-        if response.status != 200:
-            raise aiohttp.ClientResponseError(response.request_info, (), status=response.status, message=str(content))
-    return (time.perf_counter() - started) * 1000, content
-
-
-async def turn(session: aiohttp.ClientSession, bot: Bot, sender: str, text: str, sample: Sample) -> str | None:
-    """Send one message, timing it; return what the user reads (None after a transport error)."""
-    try:
-        latency, reply = await post_json(session, f"{bot.rasa_url}/webhooks/rest/webhook",
-                                         {"sender": sender, "message": text})
-    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-        sample.error(f"{bot.key} {sender} {text!r}: {type(exc).__name__} {exc}")
-        return None
-    sample.latencies_ms.append(latency)
-    said = reply_text(reply if isinstance(reply, list) else [])
-    if not said.strip():
-        sample.error(f"{bot.key} {text!r}: empty reply")
-    return said
-
-
-async def converse(session: aiohttp.ClientSession, bot: Bot, sender: str, messages: list[str], sample: Sample) -> None:
-    """Send one conversation, timing each turn; a transport error ends the conversation."""
-    said: str | None = None
-    for text in messages:
-        said = await turn(session, bot, sender, text, sample)
-        if said is None:
-            return
-    if bot.final_marker and said and bot.final_marker not in said:
-        sample.error(f"{bot.key}: no « {bot.final_marker} » in the last reply: {said[:200]!r}")
-    sample.conversations += 1
-
-
-def user_random(sender: str) -> random.Random:
-    """The answers' random source of a simulated user: the same from run to run (the run id is left out)."""
-    prefix, _run_id, rest = sender.split("-", 2)
-    return random.Random(f"{SEED}-{prefix}-{rest}")
-
-
-async def simulate_user(
-    session: aiohttp.ClientSession, bot: Bot, sender: str, deadline: float, conversations: int, sample: Sample
-) -> None:
-    """One user: complete conversations until ``conversations`` are done or ``deadline`` passed (at least one)."""
-    rng = user_random(sender)
-    for index in range(min(conversations, MAX_CONVERSATIONS_PER_USER)):
-        if index and time.monotonic() >= deadline:
-            return
-        await converse(session, bot, sender, bot.script(rng, index), sample)
-
-
-def new_session(users: int) -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(limit=users + 4)
-    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
-
-
-async def run_users(bot: Bot, senders: list[str], duration: float, conversations: int) -> tuple[Sample, float]:
-    """Run one simulated user per sender at once; return the sample and the wall time in seconds."""
-    sample = Sample()
-    deadline = time.monotonic() + duration
-    async with new_session(len(senders)) as session:
-        started = time.perf_counter()
-        users = [simulate_user(session, bot, sender, deadline, conversations, sample) for sender in senders]
-        try:
-            await asyncio.wait_for(asyncio.gather(*users), timeout=duration + LOAD_TAIL)
-        except asyncio.TimeoutError:
-            sample.error(f"{bot.key}: the users did not finish within {duration + LOAD_TAIL:.0f} s")
-        elapsed = time.perf_counter() - started
-    return sample, elapsed
-
-
-def measure_users(bot: Bot, senders: list[str], duration: float, conversations: int) -> dict[str, Any]:
-    """Run simulated users (see :func:`run_users`); their figures, with the bot's CPU time per turn."""
-    before = cpu_snapshot(bot.pids)
-    sample, elapsed = asyncio.run(run_users(bot, senders, duration, conversations))
-    figures = summary(sample, elapsed)
-    figures["cpu_ms_per_turn"] = cpu_ms_per_turn(before, cpu_snapshot(bot.pids), len(sample.latencies_ms))
-    return figures
-
-
-async def time_parses(rasa_url: str, texts: Sequence[str], rounds: int, token: str = "") -> list[float]:
-    """Latencies (ms) of Rasa's ``/model/parse`` (NLU alone) on ``texts``, ``rounds`` times each."""
-    latencies: list[float] = []
-    async with new_session(1) as session:
-        for _ in range(rounds):
-            for text in texts:
-                latency, _parse = await post_json(session, f"{rasa_url}/model/parse?token={token}", {"text": text})
-                latencies.append(latency)
-    return latencies
-
-
-def summary(sample: Sample, elapsed: float | None = None) -> dict[str, Any]:
-    """The figures of a sample (latencies in ms)."""
-    figures: dict[str, Any] = {
-        "turns": len(sample.latencies_ms),
-        "conversations": sample.conversations,
-        "p50_ms": percentile(sample.latencies_ms, 50),
-        "p95_ms": percentile(sample.latencies_ms, 95),
-        "max_ms": max(sample.latencies_ms, default=None),
-        "errors": sample.errors,
-        "error_examples": sample.error_examples,
-    }
-    if elapsed is not None:
-        figures["seconds"] = elapsed
-        figures["turns_per_s"] = len(sample.latencies_ms) / elapsed if elapsed > 0 else None
-    return figures
-
-
-# --- Processes --------------------------------------------------------------------------
-
-
-def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {**os.environ, **QUIET_ENV, **(extra or {})}
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def busy_ports(ports: Sequence[int]) -> list[int]:
-    return [port for port in ports if port_in_use(port)]
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    """Stop a process started here and the process group it leads (`rasa` starts children)."""
-    terminate(process, group=True)
-
-
-def run_logged(command: list[str], log_name: str, cwd: Path, env: dict[str, str], timeout: float) -> float:
-    """Run a command to completion, output to a log file; return its wall time in seconds."""
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    with open(LOG_DIR / log_name, "ab") as log:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        try:
-            code = process.wait(timeout=timeout)
-        finally:
-            stop_process(process)
-    if code != 0:
-        raise RuntimeError(f"{' '.join(command[:3])}… exited with code {code} (see {LOG_DIR / log_name})")
-    return time.perf_counter() - started
-
-
-def stock_model_exists() -> bool:
-    return any((STOCK_DIR / "models").glob("*.tar.gz"))
-
-
-def ensure_stock_bot() -> float | None:
-    """Create and train the stock moodbot once; return the seconds it took, None when it already existed."""
-    if stock_model_exists():
-        return None
-    STOCK_DIR.mkdir(parents=True, exist_ok=True)  # `rasa init --no-prompt` refuses a missing folder
-    seconds = run_logged([str(VENV_BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(STOCK_DIR)],
-                         "stock_init.log", ROOT, environment(), INIT_TIMEOUT)
-    if not stock_model_exists():
-        raise RuntimeError(f"`rasa init` left no model in {STOCK_DIR / 'models'}")
-    return seconds
-
-
-def first_reply_seconds(rasa_url: str, message: str, started: float) -> float:
-    """Send one message; return the seconds since ``started`` (perf_counter) once a non-empty reply arrives."""
-    request = urllib.request.Request(
-        f"{rasa_url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": f"bench-cold-{os.getpid()}-{time.time_ns()}", "message": message}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    # The URL is built by this script from a 127.0.0.1 address (http only): bandit's B310 does not apply.
-    with urllib.request.urlopen(request, timeout=FIRST_REPLY_TIMEOUT) as response:  # nosec B310
-        reply = json.loads(response.read())
-    if not reply_text(reply).strip():
-        raise RuntimeError(f"empty first reply to {message!r} from {rasa_url}")
-    return time.perf_counter() - started
-
-
-@contextmanager
-def stock_bot(startup: dict[str, Any]) -> Iterator[subprocess.Popen]:
-    """Run the stock bot (``rasa run --enable-api``); fill ``startup`` with its start-up times; yield the process."""
-    url = STOCK_URL
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    command = [str(VENV_BIN / "rasa"), "run", "--enable-api", "-p", str(STOCK_PORT)]
-    with open(LOG_DIR / "stock_rasa.log", "ab") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=STOCK_DIR, env=environment(), stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        try:
-            wait_for(f"{url}/status", START_TIMEOUT, process)
-            startup["ready_s"] = time.perf_counter() - started
-            startup["first_reply_s"] = first_reply_seconds(url, "hello", started)
-            yield process
-        finally:
-            stop_process(process)
-
-
-def load_database(env: dict[str, str]) -> float:
-    """Create and fill the project database named in ``env`` (``python -m bot.store.loader``); return seconds."""
-    return run_logged([sys.executable, "-m", "bot.store.loader"], "loader.log", ROOT, environment(env), LOADER_TIMEOUT)
-
-
-def stack_env(data_dir: Path) -> dict[str, str]:
-    return {
-        **QUIET_ENV,
-        "DATABASE_URL": f"sqlite:///{data_dir / 'alliance.db'}",
-        "TRACKER_STORE_URL": f"sqlite:///{data_dir / 'tracker.db'}",
-    }
-
-
-def make_stack(ports: tuple[int, int, int], data_dir: Path, model: Path) -> Stack:
-    rasa_port, action_port, web_port = ports
-    return Stack(rasa_port=rasa_port, action_port=action_port, web_port=web_port, model=model, run_dir=data_dir,
-                 env=stack_env(data_dir), log_dir=LOG_DIR)
-
-
-@contextmanager
-def our_stack(model: Path, startup: dict[str, Any], ports: tuple[int, int, int] = OUR_PORTS) -> Iterator[Stack]:
-    """Our three processes on ``ports`` with fresh databases; yield the started stack.
-
-    ``startup`` receives the seconds of the database load, until ready, and until the first reply.
-    """
-    with tempfile.TemporaryDirectory(prefix="bench-stack-") as folder:
-        data_dir = Path(folder)
-        startup["loader_s"] = load_database(stack_env(data_dir))
-        stack = make_stack(ports, data_dir, model)
-        started = time.perf_counter()
-        try:
-            stack.start()
-            startup["ready_s"] = time.perf_counter() - started
-            startup["first_reply_s"] = first_reply_seconds(stack.rasa_url, "bonjour", started)
-            yield stack
-        finally:
-            stack.stop()
-
-
-def measure_cold_start(model: Path) -> dict[str, float]:
-    """Seconds from Stack.start (fresh ports and databases) to the stack ready and to the first reply."""
-    figures: dict[str, float] = {}
-    with our_stack(model, figures, COLD_PORTS):
-        pass
-    return figures
-
-
-def measure_training() -> float:
-    """Wall time (s) of a forced ``rasa train`` of our assistant, into a throw-away folder and cache."""
-    with tempfile.TemporaryDirectory(prefix="bench-train-") as folder:
-        command = [str(VENV_BIN / "rasa"), "train", "--config", "config.yml", "--domain", "domain.yml",
-                   "--data", "data/rasa", "--out", folder, "--force"]
-        env = environment({"RASA_CACHE_DIRECTORY": str(Path(folder) / "cache")})
-        return run_logged(command, "train.log", ROOT, env, TRAIN_TIMEOUT)
-
-
-def descendants(pid: int, limit: int = 1000) -> set[int]:
-    """The process ids below ``pid`` (via /proc/<pid>/task/*/children), at most ``limit``."""
-    found: set[int] = set()
-    pending = [pid]
-    while pending and len(found) < limit:
-        current = pending.pop()
-        for children in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                pids = [int(child) for child in children.read_text().split()]
-            except OSError:
-                continue
-            for child in pids:
-                if child not in found and child != pid:
-                    found.add(child)
-                    pending.append(child)
-    return found
-
-
-def rss_kib(pid: int) -> int:
-    """VmRSS of a process in KiB (0 if it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def tree_rss_mib(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MiB."""
-    return sum(rss_kib(member) for member in {pid, *descendants(pid)}) / 1024
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far, in seconds (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds of each named process tree."""
-    return {name: sum(cpu_seconds(member) for member in {pid, *descendants(pid)}) for name, pid in pids.items()}
-
-
-def cpu_ms_per_turn(before: dict[str, float], after: dict[str, float], turns: int) -> dict[str, float | None]:
-    return {name: (after[name] - before[name]) * 1000 / turns if turns else None for name in before}
-
-
-# --- The report -------------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    """One line of the report: a figure for each bot, and the target when there is one."""
-
-    section: str
-    figure: str
-    stock: float | str | None = None  # a figure, or a short text (e.g. a series of figures)
-    ours: float | str | None = None
-    target: str = ""
-    met: bool | None = None
-
-
-def fmt(value: float | str | None) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
-
-
-def markdown(header: dict[str, Any], rows: list[Row]) -> str:
-    lines = [
-        f"## Benchmark {header['date']}",
-        "",
-        (
-            f"nproc {header['nproc']} · CPU {header['cpu_model']} · load average at start {header['loadavg_start']}"
-            f" · at end {header['loadavg_end']} · {options_line(header['options'])}"
-        ),
-        "",
-        "| Section | Figure | Stock `rasa init` bot | Our assistant | Target | Met? |",
-        "|---|---|---:|---:|---|---|",
-    ]
-    for row in rows:
-        met = "" if row.met is None else "met" if row.met else "**not met**"
-        lines.append(f"| {row.section} | {row.figure} | {fmt(row.stock)} | {fmt(row.ours)} | {row.target} | {met} |")
-    return "\n".join(lines)
-
-
-def options_line(options: dict[str, Any]) -> str:
-    users = ",".join(str(count) for count in options["users"])
-    quick = " · --quick (no training)" if options["quick"] else ""
-    return f"users {users} · {options['duration_s']:.0f} s per load phase{quick}"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
-
-
-def loadavg() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-# --- The run ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -790,12 +310,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def write_json(report: dict[str, Any], name: str) -> Path:
-    """Write ``report`` to bench/results/<name>.json; return the path."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}.json"
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:
