@@ -4,8 +4,11 @@ The content is curated YAML under ``data/knowledge/`` (one file per kind), every
 entry with its ``source`` (seed file and line range). :func:`load_catalogue`
 reads and validates it; every problem raises :class:`KnowledgeError` naming the
 file, the entry and the field (unknown door id, missing source, duplicate id…).
-Tag vocabularies (doors, actor types, themes, scales, levels) are the ids of the
-questionnaire, so a tag can only be what a diagnostic can produce.
+Tag vocabularies (doors, actor types, themes, scales, levels, dimensions) are the
+ids of the questionnaire, so a tag can only be what a diagnostic can produce.
+A tool or an example with ``role: reference`` (a policy mission, a funding
+programme, a past event, a law) answers knowledge questions but is never
+recommended; the others carry a one-sentence ``summary``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ SEED_FILES = (
 _SOURCE = re.compile(r"^(?P<file>\d{3}_[0-9a-f]{16}\.txt) L(?P<start>\d+)(?:-(?P<end>\d+))?$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 TAG_FIELDS = ("doors", "actor_types", "themes", "scale", "levels")
+ROLES = ("reference",)
+SUMMARY_MAX = 150
 
 
 class KnowledgeError(ValueError):
@@ -69,6 +74,11 @@ class Entry:
     def get(self, name: str, default: Any = None) -> Any:
         return self.fields.get(name, default)
 
+    @property
+    def recommendable(self) -> bool:
+        """False for a reference (``role: reference``): it answers questions but is never recommended."""
+        return self.get("role") not in ROLES
+
 
 @dataclass(frozen=True)
 class KindSpec:
@@ -84,20 +94,24 @@ class KindSpec:
     tag_fields: tuple[str, ...] = ()
     required_tags: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    max_lengths: tuple[tuple[str, int], ...] = ()  # text fields with a maximum length in characters
+    needs_summary: bool = False  # a ``summary`` is required unless the entry is a reference
 
 
 SPECS = (
     KindSpec("door", "doors.yml", "doors", "label", "description",
              ("id", "label", "description", "suits", "toolbox", "objective", "source"), ("missing",)),
     KindSpec("tool", "tools.yml", "tools", "name", "description", ("id", "name", "kind", "description", "source"),
-             ("publisher", "year", "url"), TAG_FIELDS, ("doors",),
+             ("publisher", "year", "url", "role", "summary"), (*TAG_FIELDS, "dimensions"), ("doors", "dimensions"),
              ("toolbox", "guide", "kit", "mooc", "training", "study", "report", "platform", "fund", "charter", "law",
-              "programme", "observatory", "event", "method")),
+              "programme", "observatory", "event", "method"), (("summary", SUMMARY_MAX),), True),
     KindSpec("example", "examples.yml", "examples", "name", "description", ("id", "name", "description", "source"),
-             ("members", "territory", "places", "year", "figures"), TAG_FIELDS, ("doors", "actor_types")),
+             ("members", "territory", "places", "year", "figures", "url", "role", "summary"), TAG_FIELDS,
+             ("doors", "actor_types"), (), (("summary", SUMMARY_MAX),), True),
     KindSpec("support_structure", "support_structures.yml", "support_structures", "name", "description",
-             ("id", "name", "kind", "description", "source"), ("helps", "publisher", "url", "year"), TAG_FIELDS, (),
-             ("network", "support_body", "funder", "public_body", "platform")),
+             ("id", "name", "kind", "description", "source"), ("helps", "publisher", "url", "year", "summary"),
+             TAG_FIELDS, (), ("network", "support_body", "funder", "public_body", "platform"),
+             (("summary", SUMMARY_MAX),), True),
     KindSpec("term", "glossary.yml", "glossary", "term", "definition", ("id", "term", "definition", "source"),
              ("aliases",)),
     KindSpec("figure", "figures.yml", "figures", "value", "measures", ("id", "value", "measures", "source"),
@@ -131,6 +145,7 @@ def vocabularies(questionnaire: Questionnaire) -> dict[str, frozenset[str]]:
         "themes": frozenset(questionnaire.question("theme").option_ids),
         "scale": frozenset(questionnaire.question("scale").option_ids),
         "levels": frozenset(level.id for level in questionnaire.levels),
+        "dimensions": frozenset(dimension.id for dimension in questionnaire.dimensions),
     }
 
 
@@ -186,6 +201,7 @@ class _Reader:
         for name in spec.required_tags:
             if not tags.get(name):
                 raise self.fail(entry_id, f"field '{name}' needs at least one id")
+        self.check_field_values(entry_id, raw)
         plain = {key: value for key, value in raw.items() if key not in (*spec.tag_fields, "source")}
         return Entry(
             kind=spec.kind,
@@ -196,6 +212,25 @@ class _Reader:
             tags=tags,
             fields=plain,
         )
+
+    def check_field_values(self, entry_id: str, raw: Mapping[str, Any]) -> None:
+        """``role``, ``summary``, ``url`` and the length limits."""
+        spec = self.spec
+        role = raw.get("role")
+        if "role" in raw and role not in ROLES:
+            raise self.fail(entry_id, f"field 'role': expected one of {list(ROLES)}, got {role!r}")
+        for name, maximum in spec.max_lengths:
+            if name not in raw:
+                continue
+            value = raw[name]
+            if not isinstance(value, str) or not value.strip() or "\n" in value.strip():
+                raise self.fail(entry_id, f"field '{name}': expected one line of text, got {value!r}")
+            if len(value.strip()) > maximum:
+                raise self.fail(entry_id, f"field '{name}': {len(value.strip())} characters, at most {maximum}")
+        if spec.needs_summary and role not in ROLES and "summary" not in raw:
+            raise self.fail(entry_id, "field 'summary' is missing")
+        if "url" in raw and (not isinstance(raw["url"], str) or not raw["url"] or any(c.isspace() for c in raw["url"])):
+            raise self.fail(entry_id, f"field 'url': expected an address without spaces, got {raw['url']!r}")
 
     def read(self, document: object) -> tuple[Entry, ...]:
         if not isinstance(document, Mapping) or not isinstance(document.get(self.spec.key), list):
