@@ -1,4 +1,4 @@
-"""The knowledge base: doors, tools, examples, support structures, glossary and key figures.
+"""The knowledge base: doors, tools, examples, support structures, glossary, key figures and action steps.
 
 The content is curated YAML under ``data/knowledge/`` (one file per kind), every
 entry with its ``source`` (seed file and line range). :func:`load_catalogue`
@@ -8,7 +8,8 @@ Tag vocabularies (doors, actor types, themes, scales, levels, dimensions) are th
 ids of the questionnaire, so a tag can only be what a diagnostic can produce.
 A tool or an example with ``role: reference`` (a policy mission, a funding
 programme, a past event, a law) answers knowledge questions but is never
-recommended; the others carry a one-sentence ``summary``.
+recommended; the others carry a one-sentence ``summary``. Each action step names
+the recommendable tools that serve it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 TAG_FIELDS = ("doors", "actor_types", "themes", "scale", "levels")
 ROLES = ("reference",)
 SUMMARY_MAX = 150
+STEP_TITLE_MAX = 70
+STEP_TOOLS = (1, 3)  # a step names between 1 and 3 tools
 
 
 class KnowledgeError(ValueError):
@@ -116,6 +119,8 @@ SPECS = (
              ("aliases",)),
     KindSpec("figure", "figures.yml", "figures", "value", "measures", ("id", "value", "measures", "source"),
              ("unit", "year", "study", "about")),
+    KindSpec("step", "steps.yml", "steps", "title", "text", ("id", "title", "text", "tools", "source"), (),
+             ("levels", "dimensions"), ("levels", "dimensions"), (), (("title", STEP_TITLE_MAX),)),
 )  # fmt: skip
 
 
@@ -214,7 +219,7 @@ class _Reader:
         )
 
     def check_field_values(self, entry_id: str, raw: Mapping[str, Any]) -> None:
-        """``role``, ``summary``, ``url`` and the length limits."""
+        """``role``, ``summary``, ``url``, the length limits and a step's ``tools``."""
         spec = self.spec
         role = raw.get("role")
         if "role" in raw and role not in ROLES:
@@ -231,6 +236,23 @@ class _Reader:
             raise self.fail(entry_id, "field 'summary' is missing")
         if "url" in raw and (not isinstance(raw["url"], str) or not raw["url"] or any(c.isspace() for c in raw["url"])):
             raise self.fail(entry_id, f"field 'url': expected an address without spaces, got {raw['url']!r}")
+        if spec.kind == "step":
+            tools = raw.get("tools")
+            low, high = STEP_TOOLS
+            if not isinstance(tools, list) or not all(isinstance(item, str) for item in tools):
+                raise self.fail(entry_id, "field 'tools': expected a list of tool ids")
+            if not low <= len(tools) <= high or len(set(tools)) != len(tools):
+                raise self.fail(entry_id, f"field 'tools': expected {low} to {high} different tool ids, got {tools}")
+
+    def check_step_tools(self, steps: Iterable[Entry], tools: Mapping[str, Entry]) -> None:
+        """Every tool a step names exists in tools.yml and is not a reference."""
+        for step in steps:
+            for tool_id in step.get("tools"):
+                tool = tools.get(tool_id)
+                if tool is None:
+                    raise self.fail(step.id, f"field 'tools': unknown tool id {tool_id!r}")
+                if not tool.recommendable:
+                    raise self.fail(step.id, f"field 'tools': tool {tool_id!r} is a reference, not a tool to act with")
 
     def read(self, document: object) -> tuple[Entry, ...]:
         if not isinstance(document, Mapping) or not isinstance(document.get(self.spec.key), list):
@@ -248,6 +270,7 @@ def load_catalogue(questionnaire: Questionnaire, directory: Path = KNOWLEDGE_DIR
     """Read and validate every knowledge file of ``directory``."""
     allowed = vocabularies(questionnaire)
     entries: dict[str, tuple[Entry, ...]] = {}
+    readers: dict[str, _Reader] = {}
     for spec in SPECS:
         path = directory / spec.file
         try:
@@ -260,7 +283,9 @@ def load_catalogue(questionnaire: Questionnaire, directory: Path = KNOWLEDGE_DIR
             raise KnowledgeError(f"{label}: cannot read file: {error.strerror or error}") from error
         except yaml.YAMLError as error:
             raise KnowledgeError(f"{label}: invalid YAML: {error}") from error
-        entries[spec.kind] = _Reader(spec, label, allowed).read(document)
+        readers[spec.kind] = _Reader(spec, label, allowed)
+        entries[spec.kind] = readers[spec.kind].read(document)
+    readers["step"].check_step_tools(entries["step"], {entry.id: entry for entry in entries["tool"]})
     doors = {entry.id for entry in entries["door"]}
     if doors != allowed["doors"]:
         raise KnowledgeError(f"data/knowledge/doors.yml: expected the doors {sorted(allowed['doors'])}, got {sorted(doors)}")
