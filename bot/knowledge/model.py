@@ -1,11 +1,15 @@
-"""The knowledge base: doors, tools, examples, support structures, glossary and key figures.
+"""The knowledge base: doors, tools, examples, support structures, glossary, key figures and action steps.
 
 The content is curated YAML under ``data/knowledge/`` (one file per kind), every
 entry with its ``source`` (seed file and line range). :func:`load_catalogue`
 reads and validates it; every problem raises :class:`KnowledgeError` naming the
 file, the entry and the field (unknown door id, missing source, duplicate id…).
-Tag vocabularies (doors, actor types, themes, scales, levels) are the ids of the
-questionnaire, so a tag can only be what a diagnostic can produce.
+Tag vocabularies (doors, actor types, themes, scales, levels, dimensions) are the
+ids of the questionnaire, so a tag can only be what a diagnostic can produce.
+A tool or an example with ``role: reference`` (a policy mission, a funding
+programme, a past event, a law) answers knowledge questions but is never
+recommended; the others carry a one-sentence ``summary``. Each action step names
+the recommendable tools that serve it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ SEED_FILES = (
 _SOURCE = re.compile(r"^(?P<file>\d{3}_[0-9a-f]{16}\.txt) L(?P<start>\d+)(?:-(?P<end>\d+))?$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 TAG_FIELDS = ("doors", "actor_types", "themes", "scale", "levels")
+ROLES = ("reference",)
+SUMMARY_MAX = 150
+STEP_TITLE_MAX = 70
+STEP_TOOLS = (1, 3)  # a step names between 1 and 3 tools
 
 
 class KnowledgeError(ValueError):
@@ -69,6 +77,11 @@ class Entry:
     def get(self, name: str, default: Any = None) -> Any:
         return self.fields.get(name, default)
 
+    @property
+    def recommendable(self) -> bool:
+        """False for a reference (``role: reference``): it answers questions but is never recommended."""
+        return self.get("role") not in ROLES
+
 
 @dataclass(frozen=True)
 class KindSpec:
@@ -84,24 +97,30 @@ class KindSpec:
     tag_fields: tuple[str, ...] = ()
     required_tags: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    max_lengths: tuple[tuple[str, int], ...] = ()  # text fields with a maximum length in characters
+    needs_summary: bool = False  # a ``summary`` is required unless the entry is a reference
 
 
 SPECS = (
     KindSpec("door", "doors.yml", "doors", "label", "description",
              ("id", "label", "description", "suits", "toolbox", "objective", "source"), ("missing",)),
     KindSpec("tool", "tools.yml", "tools", "name", "description", ("id", "name", "kind", "description", "source"),
-             ("publisher", "year", "url"), TAG_FIELDS, ("doors",),
+             ("publisher", "year", "url", "role", "summary"), (*TAG_FIELDS, "dimensions"), ("doors", "dimensions"),
              ("toolbox", "guide", "kit", "mooc", "training", "study", "report", "platform", "fund", "charter", "law",
-              "programme", "observatory", "event", "method")),
+              "programme", "observatory", "event", "method"), (("summary", SUMMARY_MAX),), True),
     KindSpec("example", "examples.yml", "examples", "name", "description", ("id", "name", "description", "source"),
-             ("members", "territory", "places", "year", "figures"), TAG_FIELDS, ("doors", "actor_types")),
+             ("members", "territory", "places", "year", "figures", "url", "role", "summary"), TAG_FIELDS,
+             ("doors", "actor_types"), (), (("summary", SUMMARY_MAX),), True),
     KindSpec("support_structure", "support_structures.yml", "support_structures", "name", "description",
-             ("id", "name", "kind", "description", "source"), ("helps", "publisher", "url", "year"), TAG_FIELDS, (),
-             ("network", "support_body", "funder", "public_body", "platform")),
+             ("id", "name", "kind", "description", "source"), ("helps", "publisher", "url", "year", "summary"),
+             TAG_FIELDS, (), ("network", "support_body", "funder", "public_body", "platform"),
+             (("summary", SUMMARY_MAX),), True),
     KindSpec("term", "glossary.yml", "glossary", "term", "definition", ("id", "term", "definition", "source"),
              ("aliases",)),
     KindSpec("figure", "figures.yml", "figures", "value", "measures", ("id", "value", "measures", "source"),
              ("unit", "year", "study", "about")),
+    KindSpec("step", "steps.yml", "steps", "title", "text", ("id", "title", "text", "tools", "source"), (),
+             ("levels", "dimensions"), ("levels", "dimensions"), (), (("title", STEP_TITLE_MAX),)),
 )  # fmt: skip
 
 
@@ -131,6 +150,7 @@ def vocabularies(questionnaire: Questionnaire) -> dict[str, frozenset[str]]:
         "themes": frozenset(questionnaire.question("theme").option_ids),
         "scale": frozenset(questionnaire.question("scale").option_ids),
         "levels": frozenset(level.id for level in questionnaire.levels),
+        "dimensions": frozenset(dimension.id for dimension in questionnaire.dimensions),
     }
 
 
@@ -186,6 +206,7 @@ class _Reader:
         for name in spec.required_tags:
             if not tags.get(name):
                 raise self.fail(entry_id, f"field '{name}' needs at least one id")
+        self.check_field_values(entry_id, raw)
         plain = {key: value for key, value in raw.items() if key not in (*spec.tag_fields, "source")}
         return Entry(
             kind=spec.kind,
@@ -196,6 +217,42 @@ class _Reader:
             tags=tags,
             fields=plain,
         )
+
+    def check_field_values(self, entry_id: str, raw: Mapping[str, Any]) -> None:
+        """``role``, ``summary``, ``url``, the length limits and a step's ``tools``."""
+        spec = self.spec
+        role = raw.get("role")
+        if "role" in raw and role not in ROLES:
+            raise self.fail(entry_id, f"field 'role': expected one of {list(ROLES)}, got {role!r}")
+        for name, maximum in spec.max_lengths:
+            if name not in raw:
+                continue
+            value = raw[name]
+            if not isinstance(value, str) or not value.strip() or "\n" in value.strip():
+                raise self.fail(entry_id, f"field '{name}': expected one line of text, got {value!r}")
+            if len(value.strip()) > maximum:
+                raise self.fail(entry_id, f"field '{name}': {len(value.strip())} characters, at most {maximum}")
+        if spec.needs_summary and role not in ROLES and "summary" not in raw:
+            raise self.fail(entry_id, "field 'summary' is missing")
+        if "url" in raw and (not isinstance(raw["url"], str) or not raw["url"] or any(c.isspace() for c in raw["url"])):
+            raise self.fail(entry_id, f"field 'url': expected an address without spaces, got {raw['url']!r}")
+        if spec.kind == "step":
+            tools = raw.get("tools")
+            low, high = STEP_TOOLS
+            if not isinstance(tools, list) or not all(isinstance(item, str) for item in tools):
+                raise self.fail(entry_id, "field 'tools': expected a list of tool ids")
+            if not low <= len(tools) <= high or len(set(tools)) != len(tools):
+                raise self.fail(entry_id, f"field 'tools': expected {low} to {high} different tool ids, got {tools}")
+
+    def check_step_tools(self, steps: Iterable[Entry], tools: Mapping[str, Entry]) -> None:
+        """Every tool a step names exists in tools.yml and is not a reference."""
+        for step in steps:
+            for tool_id in step.get("tools"):
+                tool = tools.get(tool_id)
+                if tool is None:
+                    raise self.fail(step.id, f"field 'tools': unknown tool id {tool_id!r}")
+                if not tool.recommendable:
+                    raise self.fail(step.id, f"field 'tools': tool {tool_id!r} is a reference, not a tool to act with")
 
     def read(self, document: object) -> tuple[Entry, ...]:
         if not isinstance(document, Mapping) or not isinstance(document.get(self.spec.key), list):
@@ -213,6 +270,7 @@ def load_catalogue(questionnaire: Questionnaire, directory: Path = KNOWLEDGE_DIR
     """Read and validate every knowledge file of ``directory``."""
     allowed = vocabularies(questionnaire)
     entries: dict[str, tuple[Entry, ...]] = {}
+    readers: dict[str, _Reader] = {}
     for spec in SPECS:
         path = directory / spec.file
         try:
@@ -225,7 +283,9 @@ def load_catalogue(questionnaire: Questionnaire, directory: Path = KNOWLEDGE_DIR
             raise KnowledgeError(f"{label}: cannot read file: {error.strerror or error}") from error
         except yaml.YAMLError as error:
             raise KnowledgeError(f"{label}: invalid YAML: {error}") from error
-        entries[spec.kind] = _Reader(spec, label, allowed).read(document)
+        readers[spec.kind] = _Reader(spec, label, allowed)
+        entries[spec.kind] = readers[spec.kind].read(document)
+    readers["step"].check_step_tools(entries["step"], {entry.id: entry for entry in entries["tool"]})
     doors = {entry.id for entry in entries["door"]}
     if doors != allowed["doors"]:
         raise KnowledgeError(f"data/knowledge/doors.yml: expected the doors {sorted(allowed['doors'])}, got {sorted(doors)}")

@@ -175,6 +175,12 @@ class KeyFigureRow(_KnowledgeColumns, Base):
     __tablename__ = "key_figures"
 
 
+class ActionStepRow(_KnowledgeColumns, Base):
+    """A step of the action plan (data/knowledge/steps.yml); its tool ids are in ``data``."""
+
+    __tablename__ = "action_steps"
+
+
 KNOWLEDGE_TABLES = {
     "door": DoorProfileRow,
     "tool": ToolRow,
@@ -182,4 +188,5 @@ KNOWLEDGE_TABLES = {
     "support_structure": SupportStructureRow,
     "term": GlossaryTermRow,
     "figure": KeyFigureRow,
+    "step": ActionStepRow,
 }
