@@ -20,6 +20,9 @@ REQUESTED_SLOT = "requested_slot"
 MISUNDERSTOOD_SLOT = "misunderstood"
 LAST_SOURCES_SLOT = "last_sources"
 LISTING_SLOT = "listing"
+# question id -> what the user typed to answer it (matched by meaning in the recommendation)
+TYPED_SLOT = "typed_answers"
+TYPED_MAX_CHARS = 300
 
 T = TypeVar("T")
 
@@ -70,6 +73,11 @@ async def in_thread(function: Callable[..., T], *args: Any) -> T:
 def catalogue() -> Catalogue:
     """The knowledge base loaded into the database (cached per process)."""
     return read_catalogue()
+
+
+def relatedness(kind: str, text: str) -> dict[str, float]:
+    """How close each entry of ``kind`` is to ``text`` by meaning (for the recommendation)."""
+    return search_index((kind,)).relatedness(text)
 
 
 def search_index(kinds: tuple[str, ...]) -> SearchIndex:

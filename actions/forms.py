@@ -20,6 +20,8 @@ from actions.context import (
     FORM_NAME,
     MISUNDERSTOOD_SLOT,
     REQUESTED_SLOT,
+    TYPED_MAX_CHARS,
+    TYPED_SLOT,
     answers_from,
     asked_question,
     in_thread,
@@ -49,6 +51,18 @@ def question_buttons(question: Question) -> list[dict[str, str]]:
     buttons = [{"title": option.label, "payload": answer_payload(question.id, option.id)} for option in question.choices]
     buttons.append({"title": "Pourquoi cette question ?", "payload": "/why_question"})
     return buttons
+
+
+def typed_answers(tracker: Tracker, answered: list[str], text: str | None) -> SlotSet:
+    """The slot of free-text answers, with ``text`` for the questions it answered (``None``: a button, whose
+    answers replace what had been typed for those questions)."""
+    typed = dict(tracker.get_slot(TYPED_SLOT) or {})
+    for question_id in answered:
+        if text:
+            typed[question_id] = text[:TYPED_MAX_CHARS]
+        else:
+            typed.pop(question_id, None)
+    return SlotSet(TYPED_SLOT, typed)
 
 
 def _message_already_handled(tracker: Tracker) -> bool:
@@ -125,7 +139,8 @@ class ValidateDiagnosticForm(Action):
             if not reading or not reading.answers:
                 return []
             dispatcher.utter_message(response="utter_answers_understood", summary=summarise(survey, reading.answers))
-            return [SlotSet(question_id, value) for question_id, value in reading.answers.items()]
+            return [*(SlotSet(question_id, value) for question_id, value in reading.answers.items()),
+                    typed_answers(tracker, list(reading.answers), parse.get("text"))]
 
         if not is_answering_intent(intent):
             return []  # an interruption: the form refuses it and a rule answers it
@@ -149,6 +164,7 @@ class ValidateDiagnosticForm(Action):
         if asked not in reading.answers:
             events.append(SlotSet(asked, None))
         events.append(SlotSet(MISUNDERSTOOD_SLOT, 0))
+        events.append(typed_answers(tracker, list(reading.answers), None if intent == ANSWER_PAYLOAD_INTENT else parse.get("text")))
         return events
 
 

@@ -16,13 +16,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import LAST_SOURCES_SLOT, LISTING_SLOT, catalogue, questionnaire, search_index
+from actions.context import LAST_SOURCES_SLOT, LISTING_SLOT, catalogue, questionnaire, relatedness, search_index
 from bot.diagnostic.answers import ENTITY_EQUIVALENTS
 from bot.diagnostic.text import normalise
 from bot.knowledge import lookup as kb
 from bot.knowledge.model import Entry, Source
-from bot.knowledge.recommend import Profile, rank
+from bot.knowledge.profile import UserProfile
+from bot.knowledge.reasons import Labels
 from bot.knowledge.search import filters_from
+from bot.result.build import rank_for
 
 FIGURE_CUES = re.compile(r"\b(?:combien|chiffre|chiffres|nombre|pourcentage|pourcent|part|taux|statistique)s?\b|%|\d")
 MORE_PAYLOADS = {"example": "/more_examples", "tool": "/more_tools", "support_structure": "/ask_support"}
@@ -55,7 +57,9 @@ def _ranked(listing: dict[str, Any]) -> list[tuple[Entry, str | None]]:
     kind = listing["kind"]
     entries = catalogue().of(kind)
     if listing.get("profile"):
-        return [(item.entry, item.reason) for item in rank(questionnaire(), entries, Profile(**listing["profile"]))]
+        picks = rank_for(catalogue(), UserProfile.from_json(listing["profile"]), Labels.from_questionnaire(questionnaire()),
+                         relatedness)
+        return [(item.entry, item.reason) for item in (picks.tools if kind == "tool" else picks.examples)]
     filters = filters_from(listing.get("filters") or {})
     index = search_index((kind,))
     query = listing.get("query") or ""

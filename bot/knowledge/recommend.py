@@ -1,82 +1,146 @@
-"""Recommending tools and examples for a finished diagnostic.
+"""Recommending tools and examples for a finished diagnostic: by relevance, then kept diverse.
 
-Entries are ranked by the recommended door first, then the maturity level, the
-actor type, the theme and the scale (each a yes/no match, compared in that
-order), the file order breaking ties. Each recommendation carries a one-line
-reason naming what matched. Paging (« d'autres outils ») takes the next ones of
-the same ranking, so nothing is shown twice.
+Each recommendable entry (not a reference) gets a relevance score
+(:mod:`bot.knowledge.relevance`). The list is then built greedily: at each step the entry
+with the best score once penalised for resembling those already chosen (a near-duplicate,
+the same kind of tool, an alliance with the same members or the same issue). Every item
+carries a reason of its own (:mod:`bot.knowledge.reasons`). « D'autres outils » pages
+through the same list, so nothing is shown twice, and an entry shown as a tool is never
+shown as an example.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from bot.diagnostic.questionnaire import NSP, Questionnaire
-from bot.knowledge.model import Entry
+from bot.diagnostic.text import normalise
+from bot.knowledge.model import Catalogue, Entry
+from bot.knowledge.profile import UserProfile
+from bot.knowledge.reasons import Labels, reason_for, stem
+from bot.knowledge.relevance import EXAMPLE_WEIGHTS, TOOL_WEIGHTS, Relevance, assess
 
-CRITERIA = ("doors", "levels", "actor_types", "themes", "scale")
+TOOLS_SHOWN = 3
+EXAMPLES_SHOWN = 2
+# What resembling an entry already chosen costs (in points of relevance).
+NEAR_DUPLICATE_PENALTY = 4.0
+SAME_KIND_PENALTY = 1.2
+SHARED_MEMBER_PENALTY = 0.8
+SAME_THEME_PENALTY = 0.4
+TITLE_PREFIX_WORDS = 3
+# A word of the user's found in more than this share of the entries is too common to quote in a reason.
+COMMON_STEM_SHARE = 0.15
 
-
-@dataclass(frozen=True)
-class Profile:
-    """What the ranking looks at: the result's door and level, three profile answers."""
-
-    door: str
-    level: str
-    actor_type: str | None = None
-    theme: str | None = None
-    scale: str | None = None
-
-    @classmethod
-    def from_result(cls, result: Mapping[str, Any], answers: Mapping[str, Any]) -> Profile:
-        def answer(question_id: str) -> str | None:
-            value = answers.get(question_id)
-            return value if isinstance(value, str) and value != NSP else None
-
-        return cls(result["door"], result["level"], answer("actor_type"), answer("theme"), answer("scale"))
-
-    def wanted(self) -> dict[str, str | None]:
-        return {"doors": self.door, "levels": self.level, "actor_types": self.actor_type,
-                "themes": self.theme, "scale": self.scale}  # fmt: skip
+# entry id -> how close the entry is by meaning to the user's words (see SearchIndex.relatedness)
+Related = Mapping[str, float]
 
 
 @dataclass(frozen=True)
 class Recommendation:
     entry: Entry
-    matched: tuple[str, ...]
+    score: float
+    fits: Mapping[str, float]
     reason: str
 
 
-def _reason(questionnaire: Questionnaire, profile: Profile, matched: Sequence[str]) -> str:
-    parts: list[str] = []
-    if "doors" in matched:
-        parts.append(f"porte « {questionnaire.door(profile.door).label} »")
-    if "levels" in matched:
-        parts.append(f"niveau {questionnaire.level(profile.level).label}")
-    for criterion, question_id, value in (
-        ("actor_types", "actor_type", profile.actor_type),
-        ("themes", "theme", profile.theme),
-        ("scale", "scale", profile.scale),
-    ):
-        if criterion in matched and value:
-            parts.append(questionnaire.question(question_id).option(value).summary)
-    if not parts:
-        return "Une ressource générale, utile quel que soit votre profil."
-    return "Choisi pour : " + ", ".join(parts) + "."
+@dataclass(frozen=True)
+class _Likeness:
+    """What resemblance compares, read once per entry."""
+
+    title: str
+    prefix: str
+    tool_kind: str | None
+    members: frozenset[str]
+    themes: frozenset[str]
+
+    @classmethod
+    def of(cls, entry: Entry) -> _Likeness:
+        title = normalise(entry.title)
+        return cls(title, " ".join(title.split()[:TITLE_PREFIX_WORDS]),
+                   str(entry.get("kind")) if entry.kind == "tool" else None,
+                   frozenset(normalise(member) for member in entry.get("members") or []),
+                   frozenset(entry.tags.get("themes", ())) if entry.kind == "example" else frozenset())
 
 
-def rank(questionnaire: Questionnaire, entries: Sequence[Entry], profile: Profile) -> list[Recommendation]:
-    """Every entry, best first, each with the criteria it matched and its reason."""
-    wanted = profile.wanted()
-    scored = []
-    for position, entry in enumerate(entries):
-        matched = tuple(c for c in CRITERIA if wanted[c] is not None and entry.tagged(c, wanted[c] or ""))
-        key = tuple(criterion in matched for criterion in CRITERIA)
-        scored.append((key, -position, entry, matched))
-    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    return [Recommendation(entry, matched, _reason(questionnaire, profile, matched)) for _, _, entry, matched in scored]
+def resemblance(candidate: _Likeness, chosen: _Likeness) -> float:
+    """Penalty for showing ``candidate`` after ``chosen``: near-duplicates first, then lesser likeness."""
+    shared = len(candidate.members & chosen.members)
+    if candidate.prefix == chosen.prefix or candidate.title == chosen.title or shared >= 2:
+        return NEAR_DUPLICATE_PENALTY
+    penalty = SHARED_MEMBER_PENALTY * shared
+    if candidate.tool_kind is not None and candidate.tool_kind == chosen.tool_kind:
+        penalty += SAME_KIND_PENALTY
+    if candidate.themes & chosen.themes:
+        penalty += SAME_THEME_PENALTY
+    return penalty
+
+
+def diversify(assessed: Sequence[Relevance]) -> list[Relevance]:
+    """Every entry, ordered greedily by score minus its likeness to the entries just before it."""
+    remaining = sorted(assessed, key=lambda item: -item.score)  # a stable start: the file order breaks ties
+    likeness = {id(item): _Likeness.of(item.entry) for item in assessed}
+    ordered: list[Relevance] = []
+    while remaining:
+        recent = [likeness[id(before)] for before in ordered[-TOOLS_SHOWN:]]
+
+        def adjusted(item: Relevance, recent: list[_Likeness] = recent) -> float:
+            return item.score - sum(resemblance(likeness[id(item)], before) for before in recent)
+
+        best = max(remaining, key=adjusted)
+        ordered.append(best)
+        remaining.remove(best)
+    return ordered
+
+
+def rank(entries: Sequence[Entry], profile: UserProfile, labels: Labels, related: Related | None = None,
+         exclude: Callable[[Entry], bool] = lambda _entry: False) -> list[Recommendation]:
+    """The recommendable ``entries`` (tools or examples), best first, each with its reason."""
+    candidates = [entry for entry in entries if entry.recommendable and not exclude(entry)]
+    if not candidates:
+        return []
+    weights = TOOL_WEIGHTS if candidates[0].kind == "tool" else EXAMPLE_WEIGHTS
+    ordered = diversify(assess(candidates, profile, related or {}, weights))
+    said: set[str] = set()
+    common = common_stems(candidates)
+    return [Recommendation(item.entry, item.score, item.fits, reason_for(item, profile, labels, said, common))
+            for item in ordered]
+
+
+def common_stems(entries: Sequence[Entry], share: float = COMMON_STEM_SHARE) -> frozenset[str]:
+    """Stems found in more than ``share`` of ``entries``: words that say nothing about one entry (computed once)."""
+    key = (tuple(entry.id for entry in entries), share)
+    if key not in _COMMON_STEMS:
+        _COMMON_STEMS[key] = _count_common_stems(entries, share)
+    return _COMMON_STEMS[key]
+
+
+_COMMON_STEMS: dict[tuple[tuple[str, ...], float], frozenset[str]] = {}
+
+
+def _count_common_stems(entries: Sequence[Entry], share: float) -> frozenset[str]:
+    counts: dict[str, int] = {}
+    for entry in entries:
+        for word_stem in {stem(word) for word in normalise(f"{entry.title} {entry.text}").split()}:
+            counts[word_stem] = counts.get(word_stem, 0) + 1
+    return frozenset(word_stem for word_stem, count in counts.items() if count > share * len(entries))
+
+
+@dataclass(frozen=True)
+class Picks:
+    """The whole ranked lists; the result shows the head of each, « d'autres … » the rest."""
+
+    tools: list[Recommendation]
+    examples: list[Recommendation]
+
+
+def recommend(catalogue: Catalogue, profile: UserProfile, labels: Labels, related_tools: Related | None = None,
+              related_examples: Related | None = None) -> Picks:
+    """Tools, then examples that are not among the tools shown (by id or by name)."""
+    tools = rank(catalogue.of("tool"), profile, labels, related_tools)
+    shown = {normalise(item.entry.title) for item in tools[:TOOLS_SHOWN]} | {item.entry.id for item in tools[:TOOLS_SHOWN]}
+    examples = rank(catalogue.of("example"), profile, labels, related_examples,
+                    exclude=lambda entry: entry.id in shown or normalise(entry.title) in shown)
+    return Picks(tools, examples)
 
 
 def page(recommendations: Sequence[Recommendation], offset: int, size: int) -> list[Recommendation]:

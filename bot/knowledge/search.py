@@ -171,6 +171,20 @@ class SearchIndex:
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:limit] if limit else hits
 
+    def relatedness(self, query: str) -> dict[str, float]:
+        """How close each entry is to ``query`` by meaning (cosine of the vectors) and by shared stems.
+
+        No filter and no floor: the recommendation rescales these over its candidates.
+        """
+        query_vector = self.embed(query, self.question_words)
+        query_stems = stems(query, self.stop_words())
+        related = {}
+        for entry, vector, entry_stems in zip(self.entries, self.vectors, self.stems):
+            semantic = float(np.dot(query_vector, vector)) if query_vector is not None and vector is not None else 0.0
+            keyword = len(query_stems & entry_stems) / len(query_stems) if query_stems else 0.0
+            related[entry.id] = semantic + KEYWORD_WEIGHT * keyword
+        return related
+
 
 def keyword_search(entries: Sequence[Entry], query: str, limit: int = 3) -> list[Hit]:
     """The baseline: entries ranked by how many query words they contain verbatim."""

@@ -21,6 +21,8 @@ from bot.store.tables import Diagnostic, utcnow
 IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
 ABANDONED = "abandoned"
+# How many of a conversation's latest diagnostics are searched for its previous result.
+PREVIOUS_LOOKBACK = 10
 
 Answers = Mapping[str, Any]
 
@@ -77,6 +79,29 @@ def record_result(
         diagnostic.level = result.get("level")
         diagnostic.maturity = result.get("maturity")
         diagnostic.result = dict(result)
+
+
+def previous_result(conversation_id: str, answers: Answers, engine: Engine | None = None) -> dict[str, Any] | None:
+    """The result of the conversation's previous completed diagnostic, with its ``completed_at``, or None.
+
+    The latest diagnostic, completed with these same ``answers``, is the one being shown again (a
+    retried turn), not a previous one: it is skipped.
+    """
+    query = (
+        select(Diagnostic)
+        .where(Diagnostic.conversation_id == conversation_id)
+        .order_by(Diagnostic.id.desc())
+        .limit(PREVIOUS_LOOKBACK)
+    )
+    with session_scope(engine) as session:
+        rows = list(session.execute(query).scalars())
+    for position, diagnostic in enumerate(rows):
+        if diagnostic.status != COMPLETED or not diagnostic.result:
+            continue
+        if position == 0 and dict(diagnostic.answers) == dict(answers):
+            continue
+        return {**diagnostic.result, "completed_at": _iso(diagnostic.completed_at)}
+    return None
 
 
 def abandon(conversation_id: str, engine: Engine | None = None) -> None:

@@ -28,9 +28,10 @@ ALLOWED: dict[str, set[str]] = {
     "bot.knowledge": {"bot.diagnostic"},
     "bot.store": {"bot.diagnostic", "bot.knowledge", "bot.settings"},
     "bot.workshops": {"bot.diagnostic", "bot.store", "bot.settings"},
-    "bot.web": {"bot.diagnostic", "bot.knowledge", "bot.store", "bot.workshops", "bot.settings"},
+    "bot.result": {"bot.diagnostic", "bot.knowledge"},
+    "bot.web": {"bot.diagnostic", "bot.knowledge", "bot.result", "bot.store", "bot.workshops", "bot.settings"},
     "bot.runtime": {"bot.settings"},
-    "actions": {"bot.diagnostic", "bot.knowledge", "bot.store", "bot.workshops", "bot.settings"},
+    "actions": {"bot.diagnostic", "bot.knowledge", "bot.result", "bot.store", "bot.workshops", "bot.settings"},
     "bench": {"bot.diagnostic", "bot.knowledge", "bot.store", "bot.workshops", "bot.settings", "bot.runtime",
               "tests"},
 }
@@ -38,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
 FRAMEWORKS = {"rasa": {"bot.runtime", "bench"}, "rasa_sdk": {"actions"}, "sanic": {"bot.web"},
               "jinja2": {"bot.web"}, "aiohttp": {"bot.web", "bot.runtime", "bench"},
               "sqlalchemy": {"bot.store", "bot.workshops", "bot.runtime", "bench"}}
-DOMAIN = ("bot.diagnostic", "bot.knowledge", "bot.store", "bot.workshops")
+DOMAIN = ("bot.diagnostic", "bot.knowledge", "bot.result", "bot.store", "bot.workshops")
 
 
 def modules() -> Iterator[tuple[str, Path]]:
