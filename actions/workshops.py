@@ -5,7 +5,7 @@
 validation reads the code, checks it against the open workshops and counts the
 wrong ones; ``action_join_workshop`` then links the conversation to the
 workshop and starts (or resumes) the diagnostic. The rules are in
-data/rasa/rules.yml; the workshop logic itself is bot/workshops.py.
+data/rasa/rules.yml; the workshop logic itself is the package bot/workshops.
 """
 
 from __future__ import annotations

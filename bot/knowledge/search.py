@@ -6,7 +6,7 @@ spaCy pipeline of the NLU (``models/spacy_fr``); a query is embedded the same
 way. The score is the cosine similarity plus a small bonus for query words
 that share a stem with the entry's words, so that a rare exact name still
 wins. ``keyword_search`` is the plain keyword baseline the ranking is measured
-against (README, tests/unit/knowledge/test_search_relevance.py).
+against (docs/knowledge.md, tests/unit/knowledge/test_search_relevance.py).
 
 Filters: door, actor type and theme tags, and place names: when a query names
 a place that appears in the data (« des exemples à Lille »), only entries

@@ -1,7 +1,9 @@
 """Sanic application: the demo page, the widget, the report pages and the diagnostic API.
 
-- ``GET /``: the demo page with the widget; ``/widget.js`` and ``/widget.css``:
-  the widget to embed with one ``<script>`` tag; ``/static/*``: the other assets.
+- ``GET /``: the demo page with the widget (templates/index.html); ``/widget.js`` and
+  ``/widget.css``: the widget to embed with one ``<script>`` tag; ``/static/*``: the
+  other assets (scripts, stylesheets, icon). Every HTML page is a Jinja2 template
+  rendered by pages.py.
 - ``POST /webhooks/rest/webhook``: forwarded to Rasa's REST channel, so the
   widget talks to one server only (in production the load balancer routes it).
 - ``GET /diagnostics/<conversation id>``: the printable report (HTML), and
@@ -33,7 +35,7 @@ from bot.diagnostic.questionnaire import Questionnaire
 from bot.settings import get_settings
 from bot.store import diagnostics, privacy
 from bot.store.loader import read_questionnaire
-from bot.web import report
+from bot.web import pages, report
 from bot.web.ratelimit import Limit, MemoryLimits, RedisLimits, redis_client, shared_hash_key
 from bot.web.workshop_routes import add_workshop_routes
 
@@ -71,7 +73,6 @@ EMBEDDABLE_PATHS = ("/widget.js", "/widget.css", REST_WEBHOOK)
 
 # Files served at fixed addresses (the rest of bot/web/static is under /static/).
 FIXED_FILES = {
-    "/": ("index.html", "text/html; charset=utf-8"),
     "/favicon.ico": ("favicon.svg", "image/svg+xml"),
     "/widget.js": ("widget.js", "text/javascript; charset=utf-8"),
     "/widget.css": ("widget.css", "text/css; charset=utf-8"),
@@ -191,11 +192,15 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
     async def health(_request: Request) -> HTTPResponse:
         return json({"status": "ok"})
 
+    @app.get("/")
+    async def demo_page(_request: Request) -> HTTPResponse:
+        return html(pages.render("index.html"))
+
     for path, (file_name, mime_type) in FIXED_FILES.items():
         app.add_route(_file_handler(STATIC_DIR / file_name, mime_type), path, methods=["GET"], name=f"file_{file_name}")
 
     app.static("/static", str(STATIC_DIR), name="static")
-    add_workshop_routes(app, STATIC_DIR, _questionnaire)
+    add_workshop_routes(app, _questionnaire)
 
     @app.options(REST_WEBHOOK)
     async def chat_preflight(_request: Request) -> HTTPResponse:

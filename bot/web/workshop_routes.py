@@ -2,7 +2,9 @@
 
 Everything of a workshop is reached through its secret token (``/ateliers/<token>``);
 an unknown token gets a 404 that says nothing more. The workshop logic is in
-bot/workshops.py; this module only turns it into HTTP.
+bot/workshops; this module only turns it into HTTP. The pages are the templates
+trainer.html, dashboard.html and workshop_not_found.html; their scripts
+(trainer.js, dashboard.js) fill them from the JSON API.
 """
 
 from __future__ import annotations
@@ -10,26 +12,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse, file, html, json, raw
+from sanic.response import HTTPResponse, html, json, raw
 
 from bot import workshops
 from bot.diagnostic.questionnaire import Questionnaire
+from bot.web import pages
 
 NO_STORE = {"Cache-Control": "no-store"}
-NOT_FOUND_PAGE = (
-    '<!doctype html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
-    '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-    '<meta name="robots" content="noindex">\n<title>Atelier introuvable</title>\n'
-    '<link rel="stylesheet" href="/static/workshop.css">\n</head>\n<body>\n<main>\n'
-    "<h1>Atelier introuvable</h1>\n"
-    "<p>Ce lien ne correspond à aucun atelier. Vérifiez qu'il a été copié en entier.</p>\n"
-    '<p><a href="/ateliers">Ouvrir un atelier</a></p>\n</main>\n</body>\n</html>\n'
-)
 
 
 def _labels(survey: Questionnaire) -> dict[str, dict[str, str]]:
@@ -48,7 +41,7 @@ def _links(code: str, token: str) -> dict[str, str]:
     }
 
 
-def add_workshop_routes(app: Sanic, static_dir: Path, survey: Callable[[], Questionnaire]) -> None:
+def add_workshop_routes(app: Sanic, survey: Callable[[], Questionnaire]) -> None:
     """Register the workshop pages and API on ``app``."""
 
     async def found(token: str) -> workshops.WorkshopInfo | None:
@@ -72,7 +65,7 @@ def add_workshop_routes(app: Sanic, static_dir: Path, survey: Callable[[], Quest
 
     @app.get("/ateliers")
     async def trainer_page(_request: Request) -> HTTPResponse:
-        return await file(static_dir / "trainer.html", mime_type="text/html; charset=utf-8")
+        return html(pages.render("trainer.html"))
 
     @app.post("/api/ateliers")
     async def open_workshop(request: Request) -> HTTPResponse:
@@ -93,8 +86,8 @@ def add_workshop_routes(app: Sanic, static_dir: Path, survey: Callable[[], Quest
     @app.get("/ateliers/<token:str>")
     async def dashboard_page(_request: Request, token: str) -> HTTPResponse:
         if await found(token) is None:
-            return html(NOT_FOUND_PAGE, status=404)
-        return await file(static_dir / "dashboard.html", mime_type="text/html; charset=utf-8", headers=NO_STORE)
+            return html(pages.render("workshop_not_found.html"), status=404)
+        return html(pages.render("dashboard.html"), headers=NO_STORE)
 
     @app.get("/api/ateliers/<token:str>")
     @by_token

@@ -1,6 +1,6 @@
 """Search relevance on the labelled set: hit rate at 3, semantic ranking against plain keywords.
 
-The figures are written to tests/output/search_relevance.json (quoted in the README).
+The figures are written to tests/output/search_relevance.json (quoted in docs/knowledge.md).
 """
 
 from __future__ import annotations
