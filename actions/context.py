@@ -22,6 +22,9 @@ LAST_SOURCES_SLOT = "last_sources"
 LISTING_SLOT = "listing"
 # question id -> what the user typed to answer it (matched by meaning in the recommendation)
 TYPED_SLOT = "typed_answers"
+# the conversation whose result a new diagnostic is compared with (a report's « Refaire le diagnostic »)
+PREVIOUS_SLOT = "previous_conversation"
+MAX_CONVERSATION_ID = 255
 TYPED_MAX_CHARS = 300
 
 T = TypeVar("T")

@@ -18,7 +18,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.channel import progress_message
 from actions.context import (
     FORM_NAME,
+    MAX_CONVERSATION_ID,
     MISUNDERSTOOD_SLOT,
+    PREVIOUS_SLOT,
     REQUESTED_SLOT,
     TYPED_MAX_CHARS,
     TYPED_SLOT,
@@ -215,7 +217,13 @@ class RestartDiagnostic(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         await in_thread(diagnostics.abandon, tracker.sender_id)
         dispatcher.utter_message(response="utter_restarted")
-        return [SessionStarted(), FollowupAction(FORM_NAME)]
+        # From a report's « Refaire le diagnostic »: the new result is compared with that report's.
+        compared = next((entity.get("value") for entity in (tracker.latest_message or {}).get("entities") or []
+                         if entity.get("entity") == PREVIOUS_SLOT), None)
+        events: list[EventType] = [SessionStarted()]
+        if isinstance(compared, str) and 0 < len(compared) <= MAX_CONVERSATION_ID:
+            events.append(SlotSet(PREVIOUS_SLOT, compared))
+        return [*events, FollowupAction(FORM_NAME)]
 
 
 class StopDiagnostic(Action):

@@ -18,6 +18,7 @@ from actions.channel import chart_url, progress_message, report_url
 from actions.context import (
     LAST_SOURCES_SLOT,
     LISTING_SLOT,
+    PREVIOUS_SLOT,
     TYPED_SLOT,
     answers_from,
     catalogue,
@@ -53,6 +54,9 @@ class ShowResult(Action):
         survey = questionnaire()
         answers = answers_from(tracker)
         previous = await in_thread(diagnostics.previous_result, tracker.sender_id, answers)
+        compared = tracker.get_slot(PREVIOUS_SLOT)
+        if previous is None and isinstance(compared, str) and compared != tracker.sender_id:
+            previous = await in_thread(diagnostics.previous_result, compared, {})
         full = build_result(survey, catalogue(), answers, tracker.get_slot(TYPED_SLOT) or {}, relatedness, previous)
         await in_thread(diagnostics.record_result, tracker.sender_id, answers, full.to_json())
         dispatcher.utter_message(json_message=progress_message(None))

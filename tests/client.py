@@ -26,10 +26,11 @@ class Client:
     def new_sender(prefix: str = "test") -> str:
         return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
-    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
-        response = requests.post(
-            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=TIMEOUT
-        )
+    def say(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"sender": sender, "message": message}
+        if metadata is not None:
+            body["metadata"] = metadata  # what the widget adds ({"client": "widget"})
+        response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=TIMEOUT)
         response.raise_for_status()
         return response.json()
 

@@ -15,10 +15,10 @@ Each message is a dict of what Rasa's dispatcher takes (``text``, ``buttons``, `
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from bot.diagnostic.questionnaire import Questionnaire
+from bot.diagnostic.text import french_date
 from bot.knowledge.lookup import cite
 from bot.knowledge.recommend import Recommendation
 from bot.result.build import FullResult
@@ -32,25 +32,9 @@ RESULT_BUTTONS = [
     {"title": "Découvrir les autres portes", "payload": "/ask_doors"},
     {"title": "Recommencer", "payload": "/restart_diagnostic"},
 ]
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
 TOOLS_TITLE = "Trois outils pour commencer"
 EXAMPLES_TITLE = "Deux exemples qui peuvent vous inspirer"
 WHY = "Pourquoi pour vous"
-
-
-def french_date(value: object) -> str | None:
-    """« 3 décembre 2026 » (« 1er » for the first of the month) from an ISO date-time, or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    day = "1er" if moment.day == 1 else str(moment.day)
-    return f"{day} {MONTHS[moment.month - 1]} {moment.year}"
 
 
 def door_message(survey: Questionnaire, full: FullResult) -> str:

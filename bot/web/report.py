@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.diagnostic.questionnaire import NSP, NSP_LABEL, Questionnaire
+from bot.diagnostic.text import french_date, local_datetime
 from bot.knowledge.lookup import source_titles
 from bot.web import pages
 from bot.web.chart import CHART_BAR_MAX, chart_view, percent_value, render_dimension_chart
@@ -37,16 +36,6 @@ __all__ = [
 COMPLETED = "completed"
 ABANDONED = "abandoned"
 
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)
-# Diagnostics are stored in UTC; the readers are in France.
-try:
-    DISPLAY_TIMEZONE: Any = ZoneInfo("Europe/Paris")
-except ZoneInfoNotFoundError:  # a system without time zone data
-    DISPLAY_TIMEZONE = timezone.utc
-
 MAX_SHOWN_ID_LENGTH = 80
 _SOURCE = re.compile(r"^(?P<file>\S+) L(?P<start>\d+)(?:-(?P<end>\d+))?$")
 
@@ -54,33 +43,9 @@ _SOURCE = re.compile(r"^(?P<file>\S+) L(?P<start>\d+)(?:-(?P<end>\d+))?$")
 # ---------------------------------------------------------------------- helpers
 
 
-def _parse_datetime(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str) and value:
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(DISPLAY_TIMEZONE)
-
-
-def french_date(value: object) -> str | None:
-    """« 22 novembre 2026 » (« 1er » for the first of the month) from an ISO date-time, or None."""
-    moment = _parse_datetime(value)
-    if moment is None:
-        return None
-    day = "1er" if moment.day == 1 else str(moment.day)
-    return f"{day} {MONTHS[moment.month - 1]} {moment.year}"
-
-
 def _date(value: object) -> dict[str, str] | None:
     """The date of a ``<time>`` element: ISO for machines, French for readers; None without a date."""
-    moment = _parse_datetime(value)
+    moment = local_datetime(value)
     text = french_date(value)
     if moment is None or text is None:
         return None
@@ -194,18 +159,57 @@ def _answer_sections(state: Mapping[str, Any], survey: Questionnaire, *, complet
     return sections
 
 
+def _mappings(items: object) -> list[Mapping[str, Any]]:
+    return [item for item in items if isinstance(item, Mapping)] if isinstance(items, Sequence) else []
+
+
 def _picks(items: object) -> list[dict[str, str | None]]:
-    """Tools or examples as stored: a name, a link only to an http(s) URL, a reason and a readable source."""
-    entries = [item for item in items if isinstance(item, Mapping)] if isinstance(items, Sequence) else []
+    """Tools, examples or support structures as stored: a name, a description, a link only to an http(s) URL,
+    a reason and a readable source."""
     return [
         {
             "name": str(item.get("name") or item.get("id") or ""),
+            "description": str(item["description"]) if item.get("description") else None,
             "url": safe_url(item.get("url")),
             "reason": str(item["reason"]) if item.get("reason") else None,
             "source": format_source(item["source"]) if item.get("source") else None,
         }
-        for item in entries
+        for item in _mappings(items)
     ]
+
+
+def _steps(items: object) -> list[dict[str, Any]]:
+    """The action plan's steps as stored, each with the tool that serves it."""
+    return [
+        {
+            "title": str(item.get("title") or ""),
+            "text": str(item["text"]) if item.get("text") else None,
+            "source": format_source(item["source"]) if item.get("source") else None,
+            "tool": (_picks([item["tool"]]) or [None])[0],
+        }
+        for item in _mappings(items)
+    ]
+
+
+def _progress(previous: object, state: Mapping[str, Any], survey: Questionnaire) -> dict[str, Any] | None:
+    """The previous result against this one: the level, the maturity and each dimension, then and now."""
+    if not isinstance(previous, Mapping) or not isinstance(previous.get("level"), Mapping):
+        return None
+    dimensions = previous.get("dimensions") if isinstance(previous.get("dimensions"), Mapping) else {}
+    rows = [{"label": "Niveau", "before": _level(survey, previous["level"].get("before"))["label"],
+             "after": _level(survey, previous["level"].get("after"))["label"]}]
+    maturity = previous.get("maturity") if isinstance(previous.get("maturity"), Mapping) else {}
+    rows.append({"label": "Maturité", "before": _percent_text(maturity.get("before")),
+                 "after": _percent_text(maturity.get("after"))})
+    for dimension in survey.dimensions:
+        change = dimensions.get(dimension.id) if isinstance(dimensions.get(dimension.id), Mapping) else {}
+        rows.append({"label": dimension.label, "before": _percent_text(change.get("before")),
+                     "after": _percent_text(change.get("after"))})
+    return {"date": _date(previous.get("completed_at")), "rows": rows}
+
+
+def _percent_text(value: object) -> str:
+    return f"{percent_value(value)}\u00a0%" if isinstance(value, int) and not isinstance(value, bool) else "–"
 
 
 def _unfinished_view(state: Mapping[str, Any], survey: Questionnaire) -> dict[str, Any]:
@@ -254,6 +258,10 @@ def _report_view(state: Mapping[str, Any], survey: Questionnaire, base_path: str
         "nsp_label": NSP_LABEL,
         "tools": _picks(state.get("tools")),
         "examples": _picks(state.get("examples")),
+        "steps": _steps(state.get("steps")),
+        "support": _picks(state.get("support")),
+        "progress": _progress(state.get("previous"), state, survey),
+        "restart_url": f"{_root(base_path)}/?refaire={quote(conversation_id, safe='')}",
         "sections": _answer_sections(state, survey, complete=True),
         "reference": _shown_id(conversation_id),
     }

@@ -38,6 +38,17 @@
     const code = isString(raw) ? raw.toUpperCase().replace(/[\s-]/g, "") : "";
     return /^[A-HJKMNP-Z2-9]{6}$/.test(code) ? code : null;
   })();
+  // The report's « Refaire le diagnostic » (?refaire=<conversation id>): a new diagnostic, compared with that one.
+  const REDO_OF = (function () {
+    let raw = null;
+    try {
+      raw = new URLSearchParams(window.location.search).get("refaire");
+    } catch (_) {
+      return null;
+    }
+    return isString(raw) && /^[A-Za-z0-9_.:-]{1,255}$/.test(raw) ? raw : null;
+  })();
+  const MAX_CARDS = 5;
   const IMAGE_ALT = "Graphique du diagnostic";
   const TEXT = {
     launcher: "Ouvrir l'assistant",
@@ -56,6 +67,8 @@
     you: "Vous : ",
     bot: "Assistant : ",
     region: "Assistant",
+    why: "Pourquoi pour vous : ",
+    redo: "Refaire le diagnostic",
   };
 
   const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
@@ -196,6 +209,21 @@
     return { position, total };
   }
 
+  // Recommendation cards (tools, examples) sent as {"custom": {"cards": {"title", "items": [...]}}}: only
+  // strings are kept, and they are shown as text.
+  function cleanCards(cards) {
+    if (!cards || typeof cards !== "object" || !Array.isArray(cards.items)) return null;
+    const field = (item, name) => (isString(item[name]) ? item[name].slice(0, 600) : "");
+    const items = cards.items
+      .filter((item) => item && typeof item === "object" && isString(item.name) && item.name)
+      .slice(0, MAX_CARDS)
+      .map((item) => ({
+        name: field(item, "name"), description: field(item, "description"), reason: field(item, "reason"),
+        source: field(item, "source"), url: field(item, "url"),
+      }));
+    return items.length ? { title: isString(cards.title) ? cards.title.slice(0, 120) : "", items } : null;
+  }
+
   function cleanMessage(m) {
     if (!m || (m.from !== "user" && m.from !== "bot")) return null;
     const out = { from: m.from };
@@ -204,8 +232,10 @@
       const buttons = cleanButtons(m.buttons);
       if (buttons.length) out.buttons = buttons;
       if (isString(m.image) && safeImageUrl(m.image)) out.image = m.image;
+      const cards = cleanCards(m.cards);
+      if (cards) out.cards = cards;
     }
-    return out.text !== undefined || out.buttons || out.image ? out : null;
+    return out.text !== undefined || out.buttons || out.image || out.cards ? out : null;
   }
 
   function loadState() {
@@ -575,11 +605,36 @@
         node.appendChild(el("div", { className: "fa-bubble fa-bubble--image" }, [img]));
       }
     }
+    if (bot && message.cards) node.appendChild(renderCards(message.cards));
     if (bot && message.buttons && message.buttons.length) {
       node.appendChild(renderButtons(message.buttons));
     }
     log.appendChild(node);
     return node;
+  }
+
+  function renderCards(cards) {
+    const list = el("ul", { className: "fa-cards" });
+    for (const item of cards.items) {
+      const href = resolveUrl(item.url);
+      const name = href
+        ? el("a", { href, target: "_blank", rel: "noopener noreferrer", text: item.name })
+        : el("span", { text: item.name });
+      if (href) name.appendChild(el("span", { className: "fa-sr-only", text: " (" + TEXT.newTab + ")" }));
+      const card = el("li", { className: "fa-card" }, [el("p", { className: "fa-card-name" }, [name])]);
+      if (item.description) card.appendChild(el("p", { className: "fa-card-description", text: item.description }));
+      if (item.reason) {
+        card.appendChild(el("p", { className: "fa-card-reason" }, [
+          el("strong", { text: TEXT.why }), document.createTextNode(item.reason),
+        ]));
+      }
+      if (item.source) card.appendChild(el("p", { className: "fa-card-source", text: item.source }));
+      list.appendChild(card);
+    }
+    const children = [];
+    if (cards.title) children.push(el("p", { className: "fa-cards-title", text: cards.title }));
+    children.push(list);
+    return el("div", { className: "fa-bubble fa-bubble--cards" }, children);
   }
 
   function renderProgress() {
@@ -643,7 +698,8 @@
       const response = await fetch(SERVER + "/webhooks/rest/webhook", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ sender: conversationId, message }),
+        // The widget draws the result's cards; other clients get them as text.
+        body: JSON.stringify({ sender: conversationId, message, metadata: { client: "widget" } }),
         signal: controller.signal,
         credentials: "omit",
       });
@@ -673,7 +729,9 @@
       const buttons = cleanButtons(reply.buttons);
       if (buttons.length) message.buttons = buttons;
       if (isString(reply.image) && safeImageUrl(reply.image)) message.image = reply.image;
-      if (message.text !== undefined || message.buttons || message.image) {
+      const cards = custom && typeof custom === "object" ? cleanCards(custom.cards) : null;
+      if (cards) message.cards = cards;
+      if (message.text !== undefined || message.buttons || message.image || message.cards) {
         added.push(addMessage(message));
       }
     }
@@ -776,6 +834,17 @@
     return true;
   }
 
+  // Once per page: a new diagnostic in this conversation, compared with the one of the report it came from.
+  let redone = false;
+
+  function redoFromReport() {
+    if (!REDO_OF || redone) return false;
+    redone = true;
+    const payload = "/restart_diagnostic" + JSON.stringify({ previous_conversation: REDO_OF });
+    sendUserMessage({ text: TEXT.redo, payload, via: "system" });
+    return true;
+  }
+
   /* ------------------------------------------------------------------ open / close / restart */
 
   function open(options) {
@@ -787,7 +856,7 @@
     persist();
     scrollToNewest();
     if (focus) input.focus();
-    if (joinWorkshop()) return;
+    if (joinWorkshop() || redoFromReport()) return;
     if (!state.messages.length) greet();
   }
 
@@ -881,7 +950,7 @@
 
   function mount() {
     document.body.appendChild(host);
-    const shouldOpen = WORKSHOP_CODE !== null && state.workshop !== WORKSHOP_CODE
+    const shouldOpen = (WORKSHOP_CODE !== null && state.workshop !== WORKSHOP_CODE) || REDO_OF !== null
       ? true
       : state.open === null ? OPEN_AT_LOAD : state.open;
     if (shouldOpen) open({ focus: false });

@@ -24,11 +24,15 @@ SCRIPT_PAYLOAD = "<script>alert(1)</script>"
 ATTRIBUTE_PAYLOAD = '"><img src=x onerror=alert(1)>'
 PAYLOADS = (SCRIPT_PAYLOAD, ATTRIBUTE_PAYLOAD)
 
+DATE = {"iso": "2026-11-22", "text": "22 novembre 2026"}
 CHART = chart_view({"experience": 67, "organisation": 33, "evaluation": 0, "moyens": 50}, load_questionnaire())
 SECTIONS = [{"label": "Votre profil", "answers": [{"question": "Vous représentez…", "label": "Une association"}]}]
-PICKS = [{"name": "Un outil", "url": "https://example.org/outil", "reason": "Parce que", "source": "Un guide, l. 3"},
-         {"name": "Un autre", "url": None, "reason": None, "source": None}]
-DATE = {"iso": "2026-11-22", "text": "22 novembre 2026"}
+PICKS = [{"name": "Un outil", "url": "https://example.org/outil", "description": "Un guide pratique.",
+          "reason": "Parce que", "source": "Un guide, l. 3"},
+         {"name": "Un autre", "url": None, "description": None, "reason": None, "source": None}]
+STEPS = [{"title": "Faites le point", "text": "Réunissez vos partenaires.", "source": "Un guide, l. 4", "tool": PICKS[0]},
+         {"title": "Écrivez", "text": None, "source": None, "tool": None}]
+PROGRESS = {"date": DATE, "rows": [{"label": "Niveau", "before": "Découverte", "after": "Habitude"}]}
 
 # Every template with a context that uses each of its variables (so that each one is checked when missing).
 CONTEXTS: dict[str, dict[str, Any]] = {
@@ -56,6 +60,10 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "nsp_label": "Je ne sais pas",
         "tools": PICKS,
         "examples": [],
+        "steps": STEPS,
+        "support": PICKS,
+        "progress": PROGRESS,
+        "restart_url": "/alliance/?refaire=conv-1",
         "sections": SECTIONS,
         "reference": "conv-1",
     },
