@@ -47,8 +47,8 @@ WISHED_ACTORS = {"associations": {"association"}, "entreprises": {"entreprise"},
 PRACTICAL = {"toolbox": 1.0, "kit": 1.0, "method": 1.0, "mooc": 1.0, "training": 1.0, "charter": 1.0, "guide": 0.8,
              "platform": 0.5, "fund": 0.4, "programme": 0.4, "report": 0.2, "study": 0.2, "observatory": 0.2}
 
-TOOL_WEIGHTS = {"door": 3.0, "level": 3.0, "dimension": 1.0, "actor": 3.0, "partners": 0.0, "theme": 1.0,
-                "scale": 0.5, "words": 1.0, "practical": 0.75}
+TOOL_WEIGHTS = {"door": 2.75, "level": 2.75, "dimension": 1.0, "actor": 2.4, "partners": 0.0, "theme": 0.9,
+                "scale": 1.75, "words": 0.6, "practical": 0.6}
 EXAMPLE_WEIGHTS = {"door": 3.0, "level": 1.0, "dimension": 0.0, "actor": 1.5, "partners": 0.5, "theme": 2.5,
                    "scale": 1.5, "words": 2.0, "practical": 0.0}
 FITS = tuple(TOOL_WEIGHTS)

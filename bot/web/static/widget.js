@@ -600,7 +600,7 @@
     if (bot && message.image) {
       const src = safeImageUrl(message.image);
       if (src) {
-        const img = el("img", { className: "fa-image", src, alt: IMAGE_ALT, loading: "lazy" });
+        const img = el("img", { className: "fa-image", src, alt: IMAGE_ALT });
         img.addEventListener("load", scrollToNewest);
         node.appendChild(el("div", { className: "fa-bubble fa-bubble--image" }, [img]));
       }
