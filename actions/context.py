@@ -26,11 +26,17 @@ TYPED_SLOT = "typed_answers"
 PREVIOUS_SLOT = "previous_conversation"
 MAX_CONVERSATION_ID = 255
 TYPED_MAX_CHARS = 300
+# {"question": id, "options": [ids]}: the likely options of a reading that was not sure (asked, never stored)
+DOUBT_SLOT = "doubt"
+# True once the result was shown in this session: a correction then computes it again
+RESULT_SHOWN_SLOT = "result_shown"
 
 T = TypeVar("T")
 
 
-SEARCHED_KINDS = (("example",), ("tool",), ("support_structure",), ("figure",))
+# Every kind of entry, for questions about alliances in general (« pourquoi faire alliance ? »).
+GENERAL_KINDS = ("term", "door", "example", "tool", "support_structure", "figure")
+SEARCHED_KINDS = (("example",), ("tool",), ("support_structure",), ("figure",), GENERAL_KINDS)
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ them, after which the form asks the same question again.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
@@ -17,21 +18,24 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channel import progress_message
 from actions.context import (
+    DOUBT_SLOT,
     FORM_NAME,
     MAX_CONVERSATION_ID,
     MISUNDERSTOOD_SLOT,
     PREVIOUS_SLOT,
     REQUESTED_SLOT,
-    TYPED_MAX_CHARS,
-    TYPED_SLOT,
     answers_from,
     asked_question,
     in_thread,
     questionnaire,
 )
+from actions.knowledge import answer_in_general
+from actions.reading import activation_events, answer_events, correction_events, doubt_events
 from actions.workshops import welcome, workshop_typed_alone
 from bot.diagnostic.answers import ANSWER_PAYLOAD_INTENT, interpret, is_answering_intent, summarise
+from bot.diagnostic.corrections import CHANGE_INTENT, CORRECT_INTENT, read_correction, sounds_like_a_correction
 from bot.diagnostic.questionnaire import Question
+from bot.diagnostic.text import normalise
 from bot.store import diagnostics
 
 # The form's slots, in order. A unit test checks that this equals the questionnaire
@@ -55,16 +59,23 @@ def question_buttons(question: Question) -> list[dict[str, str]]:
     return buttons
 
 
-def typed_answers(tracker: Tracker, answered: list[str], text: str | None) -> SlotSet:
-    """The slot of free-text answers, with ``text`` for the questions it answered (``None``: a button, whose
-    answers replace what had been typed for those questions)."""
-    typed = dict(tracker.get_slot(TYPED_SLOT) or {})
-    for question_id in answered:
-        if text:
-            typed[question_id] = text[:TYPED_MAX_CHARS]
-        else:
-            typed.pop(question_id, None)
-    return SlotSet(TYPED_SLOT, typed)
+# « pourquoi faire alliance ? », « à quoi ça sert un partenariat ? »: a question about alliances, not about a question.
+ABOUT_ALLIANCES = re.compile(r"\b(?:alliances?|allier|allie|partenariats?|partenaires?|cooperer|cooperation|coalitions?)\b")
+
+
+def doubt_text(question: Question, options: list[str]) -> str:
+    """« Vous voulez dire : des partenariats ponctuels, ou une habitude ? »"""
+    labels = [question.option(option).label.lower() for option in options]
+    listed = ", ".join(labels[:-1]) + " ou " + labels[-1]
+    return f"Je ne suis pas sûr d'avoir compris. Vous voulez dire : {listed} ?"
+
+
+def doubt_buttons(question: Question, options: list[str]) -> list[dict[str, str]]:
+    """The likely options, then the way back to every option."""
+    buttons = [{"title": question.option(option).label, "payload": answer_payload(question.id, option)}
+               for option in options]
+    buttons.append({"title": "Aucune de ces réponses", "payload": "/continue"})
+    return buttons
 
 
 def _message_already_handled(tracker: Tracker) -> bool:
@@ -98,12 +109,18 @@ class AskQuestion:
         survey = questionnaire()
         question = survey.question(self.question_id)
         position = survey.position(question.id)
-        dispatcher.utter_message(
-            text=f"Question {position}/{survey.total} — {question.text}", buttons=question_buttons(question)
-        )
+        doubt = tracker.get_slot(DOUBT_SLOT) or {}
+        options = [option for option in doubt.get("options") or [] if option in question.option_ids] \
+            if doubt.get("question") == question.id else []
+        if len(options) >= 2:
+            dispatcher.utter_message(text=doubt_text(question, options), buttons=doubt_buttons(question, options))
+        else:
+            dispatcher.utter_message(
+                text=f"Question {position}/{survey.total} — {question.text}", buttons=question_buttons(question)
+            )
         dispatcher.utter_message(json_message=progress_message(position, survey.total))
         await in_thread(diagnostics.record_progress, tracker.sender_id, answers_from(tracker), question.id)
-        return []
+        return [SlotSet(DOUBT_SLOT, None)] if doubt else []
 
 
 # One ask action per question (Rasa finds them by name: action_ask_<slot>).
@@ -136,13 +153,13 @@ class ValidateDiagnosticForm(Action):
             return [SlotSet(asked, None)] if asked else []
 
         if asked is None:
-            # The form is being activated: keep the profile facts the opening message gave.
-            reading = interpret(survey, parse, None, answered) if intent != ANSWER_PAYLOAD_INTENT else None
-            if not reading or not reading.answers:
-                return []
-            dispatcher.utter_message(response="utter_answers_understood", summary=summarise(survey, reading.answers))
-            return [*(SlotSet(question_id, value) for question_id, value in reading.answers.items()),
-                    typed_answers(tracker, list(reading.answers), parse.get("text"))]
+            return activation_events(dispatcher, tracker, answered)
+        text = parse.get("text") or ""
+        if intent in (CORRECT_INTENT, CHANGE_INTENT) or (
+            intent != ANSWER_PAYLOAD_INTENT and is_answering_intent(intent) and sounds_like_a_correction(text)
+            and read_correction(survey, parse, answered).answers
+        ):
+            return [*correction_events(dispatcher, tracker, answered), SlotSet(asked, None)]
 
         if not is_answering_intent(intent):
             return []  # an interruption: the form refuses it and a rule answers it
@@ -151,22 +168,23 @@ class ValidateDiagnosticForm(Action):
         if reading.forged_payload:
             dispatcher.utter_message(response="utter_invalid_choice")
             return [SlotSet(asked, None)]
+        events: list[EventType] = []
+        if reading.answers:
+            clicked_the_asked_question = intent == ANSWER_PAYLOAD_INTENT and set(reading.answers) == {asked}
+            if not clicked_the_asked_question:
+                response = "utter_answer_changed" if intent == ANSWER_PAYLOAD_INTENT else "utter_answers_understood"
+                dispatcher.utter_message(response=response, summary=summarise(survey, reading.answers))
+            events += answer_events(tracker, reading.answers,
+                                    None if intent == ANSWER_PAYLOAD_INTENT else parse.get("text"))
+        if asked in reading.doubts:
+            return [*events, *doubt_events(asked, reading.doubts[asked]), SlotSet(MISUNDERSTOOD_SLOT, 0)]
         if not reading.answers:
             failures = int(tracker.get_slot(MISUNDERSTOOD_SLOT) or 0)
             dispatcher.utter_message(response="utter_not_understood_again" if failures else "utter_not_understood_answer")
             return [SlotSet(asked, None), SlotSet(MISUNDERSTOOD_SLOT, failures + 1)]
-
-        clicked_the_asked_question = intent == ANSWER_PAYLOAD_INTENT and set(reading.answers) == {asked}
-        if not clicked_the_asked_question:
-            response = "utter_answers_understood"
-            if intent == ANSWER_PAYLOAD_INTENT:
-                response = "utter_answer_changed"  # an older button was clicked
-            dispatcher.utter_message(response=response, summary=summarise(survey, reading.answers))
-        events: list[EventType] = [SlotSet(question_id, value) for question_id, value in reading.answers.items()]
         if asked not in reading.answers:
             events.append(SlotSet(asked, None))
         events.append(SlotSet(MISUNDERSTOOD_SLOT, 0))
-        events.append(typed_answers(tracker, list(reading.answers), None if intent == ANSWER_PAYLOAD_INTENT else parse.get("text")))
         return events
 
 
@@ -179,6 +197,9 @@ class ExplainQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         asked = asked_question(tracker)
         if asked is None:
+            text = (tracker.latest_message or {}).get("text") or ""
+            if ABOUT_ALLIANCES.search(normalise(text)):
+                return answer_in_general(dispatcher, text)  # « pourquoi faire alliance ? » is not about a question
             dispatcher.utter_message(response="utter_no_question")
             return []
         dispatcher.utter_message(response="utter_why_intro", why=questionnaire().question(asked).why)

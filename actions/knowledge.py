@@ -16,11 +16,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import LAST_SOURCES_SLOT, LISTING_SLOT, catalogue, questionnaire, relatedness, search_index
-from bot.diagnostic.answers import ENTITY_EQUIVALENTS
+from actions.context import (
+    GENERAL_KINDS,
+    LAST_SOURCES_SLOT,
+    LISTING_SLOT,
+    catalogue,
+    questionnaire,
+    relatedness,
+    search_index,
+)
+from bot.diagnostic.entities import ENTITY_EQUIVALENTS
 from bot.diagnostic.text import normalise
 from bot.knowledge import lookup as kb
 from bot.knowledge.model import Entry, Source
+from bot.knowledge.places import places
 from bot.knowledge.profile import UserProfile
 from bot.knowledge.reasons import Labels
 from bot.knowledge.search import filters_from
@@ -63,6 +72,8 @@ def _ranked(listing: dict[str, Any]) -> list[tuple[Entry, str | None]]:
     filters = filters_from(listing.get("filters") or {})
     index = search_index((kind,))
     query = listing.get("query") or ""
+    if listing.get("place"):
+        return [(entry, None) for entry in examples_near(listing["place"], entries)]
     if index.is_vague(query):
         return [(entry, None) for entry in entries if filters.accept(entry)]
     hits = index.search(query, filters) or index.search(query)  # too narrow a filter: search everything
@@ -77,7 +88,8 @@ def show_listing(dispatcher: CollectingDispatcher, tracker: Tracker, listing: di
     if not page:
         dispatcher.utter_message(response="utter_no_more_results" if offset else "utter_no_results")
         return []
-    lines = [f"{LIST_TITLES[listing['kind']]} :"] + [kb.list_line(entry, reason) for entry, reason in page]
+    title = listing.get("title") or f"{LIST_TITLES[listing['kind']]} :"
+    lines = [title] + [kb.list_line(entry, reason) for entry, reason in page]
     buttons = []
     if offset + len(page) < len(items):
         buttons.append({"title": "Voir plus", "payload": MORE_PAYLOADS[listing["kind"]]})
@@ -108,7 +120,40 @@ class _Listing(Action):
             text = ""
         listing = {"kind": self.kind, "query": "" if self.continue_previous else text,
                    "filters": _entity_filters(tracker) if self.use_entity_filters else {}, "offset": 0}
+        if self.kind == "example":
+            listing.update(place_without_example(text))
         return show_listing(dispatcher, tracker, listing)
+
+
+def place_without_example(text: str) -> dict[str, str]:
+    """« des exemples à Brest » with no example at Brest: the listing of the examples nearest to it, and a title
+    that says so; nothing when the place has examples (the search keeps them) or no place is named."""
+    place = places().named_in(text)
+    index = search_index(("example",))
+    if place is None or index.places_in(text):
+        return {}
+    nearby = examples_near(place, catalogue().of("example"))
+    if not nearby:
+        return {}
+    region = places().region_of(place)
+    same_region = region and any(places().region_of(p) == region for p in example_places(nearby[0]))
+    nearest = f"les plus proches, en {region}" if same_region else "ceux dont la description en parle"
+    return {"place": place, "title": f"Je n'ai pas d'exemple à {place} dans ma base. Voici {nearest} :"}
+
+
+def example_places(entry: Entry) -> list[str]:
+    return [str(place) for place in (entry.get("places") or [])] + ([entry.get("territory")] if entry.get("territory") else [])
+
+
+def examples_near(place: str, entries: tuple[Entry, ...]) -> list[Entry]:
+    """The examples of the place's region, else those whose description names it."""
+    region = places().region_of(place)
+    same_region = [entry for entry in entries if entry.recommendable and region
+                   and any(places().region_of(where) == region for where in example_places(entry))]
+    if same_region:
+        return same_region
+    padded = f" {normalise(place)} "
+    return [entry for entry in entries if padded in f" {normalise(entry.text)} "]
 
 
 class FindExamples(_Listing):
@@ -184,6 +229,29 @@ class AnswerOutsideQuestionnaire(Action):
             return answer_named_entry(dispatcher, entry)
         dispatcher.utter_message(response="utter_answer_outside_form")
         return []
+
+
+class AnswerGeneral(Action):
+    """A question about alliances in general or about the mission (« pourquoi faire alliance ? », « qui a lancé
+    la mission ? »): the entry of the knowledge base that it names, else the closest in meaning, all kinds
+    together (references included: they answer questions, they are only never recommended)."""
+
+    def name(self) -> str:
+        return "action_answer_general"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        return answer_in_general(dispatcher, (tracker.latest_message or {}).get("text") or "")
+
+
+def answer_in_general(dispatcher: CollectingDispatcher, text: str) -> list[EventType]:
+    entry = named_entry(text)
+    if entry is None:
+        hits = search_index(GENERAL_KINDS).search(text, limit=1)
+        entry = hits[0].entry if hits else None
+    if entry is None:
+        dispatcher.utter_message(response="utter_no_results")
+        return []
+    return answer_named_entry(dispatcher, entry)
 
 
 class KeyFigure(Action):

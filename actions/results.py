@@ -8,6 +8,7 @@ The chat widget says in its metadata that it draws cards; other clients get the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,6 +20,7 @@ from actions.context import (
     LAST_SOURCES_SLOT,
     LISTING_SLOT,
     PREVIOUS_SLOT,
+    RESULT_SHOWN_SLOT,
     TYPED_SLOT,
     answers_from,
     catalogue,
@@ -51,20 +53,29 @@ class ShowResult(Action):
         return "action_show_result"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        survey = questionnaire()
-        answers = answers_from(tracker)
-        previous = await in_thread(diagnostics.previous_result, tracker.sender_id, answers)
-        compared = tracker.get_slot(PREVIOUS_SLOT)
-        if previous is None and isinstance(compared, str) and compared != tracker.sender_id:
-            previous = await in_thread(diagnostics.previous_result, compared, {})
-        full = build_result(survey, catalogue(), answers, tracker.get_slot(TYPED_SLOT) or {}, relatedness, previous)
-        await in_thread(diagnostics.record_result, tracker.sender_id, answers, full.to_json())
-        dispatcher.utter_message(json_message=progress_message(None))
-        metadata = (tracker.latest_message or {}).get("metadata")
-        send(dispatcher, result_messages(survey, full, cards=wants_cards(metadata), chart_url=chart_url(tracker.sender_id),
-                                         report_url=report_url(tracker.sender_id)))
-        sources = [str(item.entry.source) for item in full.tools + full.examples]
-        return [SlotSet(LISTING_SLOT, result_listings(full)), SlotSet(LAST_SOURCES_SLOT, sources)]
+        return await present_result(dispatcher, tracker, answers_from(tracker))
+
+
+async def present_result(dispatcher: CollectingDispatcher, tracker: Tracker,
+                         answers: dict[str, Any]) -> list[EventType]:
+    """Compute, store and show the result of ``answers`` (the slots, or the slots as a correction leaves them)."""
+    survey = questionnaire()
+    # Shown already in this session: an answer was corrected, and the same diagnostic is computed again.
+    correction = bool(tracker.get_slot(RESULT_SHOWN_SLOT))
+    previous = await in_thread(partial(diagnostics.previous_result, correction=correction), tracker.sender_id, answers)
+    compared = tracker.get_slot(PREVIOUS_SLOT)
+    if previous is None and isinstance(compared, str) and compared != tracker.sender_id:
+        previous = await in_thread(diagnostics.previous_result, compared, {})
+    full = build_result(survey, catalogue(), answers, tracker.get_slot(TYPED_SLOT) or {}, relatedness, previous)
+    await in_thread(partial(diagnostics.record_result, correction=correction), tracker.sender_id, answers,
+                    full.to_json())
+    dispatcher.utter_message(json_message=progress_message(None))
+    metadata = (tracker.latest_message or {}).get("metadata")
+    send(dispatcher, result_messages(survey, full, cards=wants_cards(metadata), chart_url=chart_url(tracker.sender_id),
+                                     report_url=report_url(tracker.sender_id)))
+    sources = [str(item.entry.source) for item in full.tools + full.examples]
+    return [SlotSet(LISTING_SLOT, result_listings(full)), SlotSet(LAST_SOURCES_SLOT, sources),
+            SlotSet(RESULT_SHOWN_SLOT, True)]
 
 
 class ShowReport(Action):

@@ -29,6 +29,8 @@ SEED = 20240601
 PHASE_FAILURES = (OSError, RuntimeError, ValueError, asyncio.TimeoutError, subprocess.SubprocessError, aiohttp.ClientError)
 
 RESULT_MARKER = "porte d'entrée"
+# « C'est bon, voir mon résultat »: the result comes once the recap of the answers is confirmed.
+CONFIRM_PAYLOAD = "/confirm_result"
 # The result's « Recommencer » button (actions/results.py). Not « /restart »: that is Rasa's built-in intent, whose
 # default action_restart (no reply, new session) overrules any rule.
 RESTART_PAYLOAD = "/restart_diagnostic"
@@ -82,10 +84,11 @@ def diagnostic_answers(rng: random.Random) -> list[str]:
 
 
 def our_script(rng: random.Random, index: int) -> list[str]:
-    """One complete diagnostic (15 turns). A sender keeps its answers after a result, so its later diagnostics
-    begin with « Recommencer » (the result's button) rather than « /start_diagnostic »."""
+    """One complete diagnostic (16 turns: greeting, start, 13 answers, and « C'est bon » after the recap). A sender
+    keeps its answers after a result, so its later diagnostics begin with « Recommencer » (the result's button)
+    rather than « /start_diagnostic »."""
     opening = "/start_diagnostic" if index == 0 else RESTART_PAYLOAD
-    return ["bonjour", opening, *diagnostic_answers(rng)]
+    return ["bonjour", opening, *diagnostic_answers(rng), CONFIRM_PAYLOAD]
 
 
 def stock_script(rng: random.Random, index: int) -> list[str]:

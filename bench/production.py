@@ -12,7 +12,7 @@ one after the other on this machine:
 Each phase: a warm-up (one conversation for 4 users), a wait until the processes are idle (the action
 server builds its search indexes in the background after its first call), then N simulated users at
 once, each doing whole conversations until ``duration`` has passed
-(ours: « bonjour », « /start_diagnostic » and the 13 answers by button payloads, a new conversation id each
+(ours: « bonjour », « /start_diagnostic », the 13 answers by button payloads and « C'est bon » after the recap, a new conversation id each
 time; stock: bench/run.py's 15-turn moodbot script). It prints turns/s, per-turn
 p50/p95 latency and errors for each, the ratios 2 servers / 1 server and 2 servers / stock (target ≥ 1.3
 each), and writes the same figures as JSON to ``bench/results/production-<UTC>.json``.

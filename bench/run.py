@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import (
+    CONFIRM_PAYLOAD,
     FREE_TEXT,
     KNOWLEDGE_BASELINE,
     KNOWLEDGE_QUESTIONS,
@@ -122,7 +123,7 @@ class Benchmark:
             figures[key].update(self.parse_figures(bot))
             self.note_errors(f"single user ({key})", figures[key])
         self.raw["single_user"] = figures
-        section = f"Single user ({self.single_conversations} conversations × 15 turns)"
+        section = f"Single user ({self.single_conversations} conversations × 16 turns)"
         for name, label in (("p50_ms", "turn p50 (ms)"), ("p95_ms", "turn p95 (ms)"),
                             ("parse_script_p50_ms", "`/model/parse` p50 of the same messages (ms)"),
                             ("parse_free_text_p50_ms", "`/model/parse` p50 of a free-text sentence (ms)"),
@@ -171,7 +172,8 @@ class Benchmark:
         """One sender, ``LONG_DIAGNOSTICS`` diagnostics in a row: are the last turns slower than the first?"""
         sender = self.sender(bot, "long")
         rng = user_random(sender)
-        scripts = [our_script(rng, 0)] + [[RESTART_PAYLOAD, *diagnostic_answers(rng)] for _ in range(LONG_DIAGNOSTICS - 1)]
+        scripts = [our_script(rng, 0)] + [[RESTART_PAYLOAD, *diagnostic_answers(rng), CONFIRM_PAYLOAD]
+                                          for _ in range(LONG_DIAGNOSTICS - 1)]
         sample = Sample()
         starts: list[int] = []  # index of each diagnostic's first turn in the sample
 

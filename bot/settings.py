@@ -44,6 +44,8 @@ class Settings:
     workshop_hours: float = 12.0
     #: Conversations whose tracker each Rasa server keeps between messages (bot/runtime/tracker_store.py).
     tracker_cache_size: int = 500
+    #: Show the answers for a last check before the result (RECAP_BEFORE_RESULT=false skips it).
+    recap_before_result: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,4 +91,5 @@ def get_settings() -> Settings:
         proxies_count=int(env.get("PROXIES_COUNT", "0")),
         workshop_hours=float(env.get("WORKSHOP_HOURS") or "12"),
         tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE") or "500"),
+        recap_before_result=(env.get("RECAP_BEFORE_RESULT") or "true").strip().lower() not in ("false", "0", "no", "non"),
     )

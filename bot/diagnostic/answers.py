@@ -1,92 +1,81 @@
-"""Reading a user's message as answers to the questionnaire.
+"""Reading a user's message as answers to the questionnaire, and knowing when to ask rather than guess.
 
-The NLU (Rasa) gives an intent ranking and entities; this module turns them
-into option ids, in the context of the question being asked:
+The NLU (Rasa) gives an intent ranking and entities; this module turns them into option ids, in the
+context of the question being asked:
 
-* a button payload (intent ``answer``) is taken as it is, if its question and
-  option exist (a forged one is refused and nothing is stored);
+* a button payload (intent ``answer``) is taken as it is, if its question and option exist (a forged
+  one is refused and nothing is stored);
 * an exact option label typed by hand is taken as it is;
-* profile entities (actor type, size, scale, theme) may answer several
-  questions in one message (« une asso de quartier, que des bénévoles »);
-  a head-count (« on est 15 salariés ») gives the size;
+* profile entities (actor type, size, scale, theme, read by :mod:`bot.diagnostic.entities`) may answer
+  several questions in one message (« une asso de quartier, que des bénévoles »); a head-count
+  (« on est 15 salariés ») gives the size;
 * partner-type entities answer the two « partners » questions when asked;
-* a word means different things depending on the question: « la mairie » is
-  an actor type when asked who you are, a partner type when asked with whom
-  you work; entities are translated to the asked question when needed;
 * « non » to a yes/no-like scored question means its lowest option;
-* what DIET misses is looked up in the gazetteer of the training data
-  (bot/diagnostic/gazetteer.py), and « je ne sais pas » in its common spellings;
-* for the sentence-level questions, each option has its intent
-  ``inform_<question>_<option>``; the best-ranked option *of the question asked*
-  wins, so « pas encore » means ``aucun`` or ``non`` depending on the question.
+* for the sentence-level questions, each option has its intent ``inform_<question>_<option>``; the
+  best-ranked option *of the question asked* wins, so « pas encore » means ``aucun`` or ``non``
+  depending on the question.
+
+**Doubt is asked, never stored.** When the reading is not sure (two options close in the ranking, two
+values named without one preferred, an actor type guessed from a head count, a reading that
+contradicts the message: « 80 agents » with « une entreprise »), the question gets no answer but a
+list of likely options (:attr:`Interpretation.doubts`), which the assistant offers as « Vous voulez
+dire : … ? ».
 
 No Rasa import: the parse is the plain dict Rasa puts in ``latest_message``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.diagnostic.gazetteer import gazetteer
+from bot.diagnostic.entities import (
+    PARTNER_ENTITY,
+    SIZE_SUGGESTS_COMPANY,
+    Mention,
+    choose,
+    for_question,
+    mentions,
+    size_from_headcount,
+    speaks_of_public_staff,
+    values_of,
+)
 from bot.diagnostic.questionnaire import NSP, Question, Questionnaire
 from bot.diagnostic.text import normalise
+
+__all__ = ["Interpretation", "interpret", "is_answering_intent", "normalise", "size_from_headcount", "summarise"]
 
 ANSWER_PAYLOAD_INTENT = "answer"
 DONT_KNOW_INTENT = "dont_know"
 PROFILE_ENTITY_QUESTIONS = {"actor_type": "actor_type", "size": "size", "scale": "scale", "theme": "theme"}
-PARTNER_ENTITY = "partner_type"
 PARTNER_QUESTIONS = ("partners", "partners_wanted")
 ALL_PARTNERS_OPTION = "tous"
 OPTION_INTENT_PREFIX = "inform_"
-# Intents under which a message may carry an answer; any other intent (why, back,
-# doors, chit-chat…) is an interruption handled by the dialogue rules.
-ANSWERING_INTENTS = frozenset({ANSWER_PAYLOAD_INTENT, DONT_KNOW_INTENT, "inform", "affirm", "deny", "nlu_fallback"})
+# Intents under which a message may carry an answer; any other intent (why, back, doors, chit-chat…) is
+# an interruption handled by the dialogue rules.
+# A correction (« non, on est une collectivité ») and a request to change an answer are read by the same code.
+ANSWERING_INTENTS = frozenset({ANSWER_PAYLOAD_INTENT, DONT_KNOW_INTENT, "inform", "affirm", "deny", "nlu_fallback",
+                               "correct", "change_answer"})
 DENY_INTENT = "deny"
-# Below this confidence, the best option of the asked question is a guess, not an answer.
+# The option intents of the asked question: below MIN_OPTION_CONFIDENCE the best one is no reading at all;
+# it is an answer when it has CONFIDENT_SHARE of the confidence its question's options get together and
+# leads the next one by CONFIDENT_LEAD; in between, the two or three best are offered.
 MIN_OPTION_CONFIDENCE = 0.05
-# The same words name an actor and a partner: (entity, value) read for the asked question.
-# Read in this order, after the words of the question's own type (so « une asso régionale » stays an association).
-ENTITY_EQUIVALENTS: dict[str, dict[tuple[str, str], str]] = {
-    "actor_type": {
-        ("partner_type", "associations"): "association",
-        ("partner_type", "publics"): "collectivite",
-        ("partner_type", "entreprises"): "entreprise",
-        ("size", "tpe"): "entreprise",  # « une pme », « un grand groupe »
-        ("size", "pme"): "entreprise",
-        ("size", "grande"): "entreprise",
-        ("scale", "departement"): "collectivite",  # « la comcom », « le département »
-        ("scale", "region"): "collectivite",
-    },
-    "partners": {
-        ("actor_type", "association"): "associations",
-        ("actor_type", "collectivite"): "publics",
-        ("actor_type", "entreprise"): "entreprises",
-        ("actor_type", "fondation"): "entreprises",
-        ("size", "tpe"): "entreprises",
-        ("size", "pme"): "entreprises",
-        ("size", "grande"): "entreprises",
-        ("scale", "departement"): "publics",
-        ("scale", "region"): "publics",
-    },
-}
-ENTITY_EQUIVALENTS["partners_wanted"] = ENTITY_EQUIVALENTS["partners"]
-
-_NUMBER = r"(\d[\d .]*)"
-_STAFF_WORDS = r"(?:salarie|employe|personne|collaborateur|etp|agent|permanent)"
-_HEADCOUNT = re.compile(rf"(?:(moins de|plus de|au moins)\s+)?{_NUMBER}\s*{_STAFF_WORDS}")
-_BARE_COUNT = re.compile(rf"^(?:(moins de|plus de|au moins)\s+)?{_NUMBER}$")
-_ALONE_ON_STAFF = re.compile(r"\b(seule?|unique) (?:salarie|employe|permanent)")
-SIZE_BUCKETS = ((0, "benevole"), (1, "tpe"), (10, "pme"), (250, "grande"))
-# « Je ne sais pas » as people write it; read only when nothing else answers the question.
-_DONT_KNOW = re.compile(
-    r"\b(?:je ne sais pas|je sais pas|j sais pas|jsais pas|sais pas|chais pas|jsp|aucune idee|pas d idee|"
-    r"je ne suis pas sur|pas sure?|pas certaine?|difficile a dire|bonne question|je n en sais rien|aucun avis)\b"
-)
+CONFIDENT_SHARE = 0.6
+CONFIDENT_LEAD = 2.0
+MAX_CANDIDATES = 3
+# What an actor could be when only a head count is known.
+ACTOR_CANDIDATES = ("entreprise", "association", "collectivite")
+PUBLIC_ACTOR = "collectivite"
+COMPANY = "entreprise"
 
 Answer = str | list[str]
+_DONT_KNOW_WORDS = (
+    "je ne sais pas", "je sais pas", "j sais pas", "jsais pas", "sais pas", "chais pas", "jsp", "aucune idee",
+    "pas d idee", "je ne suis pas sur", "pas sure", "pas sur", "pas certaine", "pas certain", "difficile a dire",
+    "bonne question", "je n en sais rien", "aucun avis",
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +83,10 @@ class Interpretation:
     """What a message says about the questionnaire."""
 
     answers: dict[str, Answer] = field(default_factory=dict)
+    #: question id -> the likely options, when the message seems to answer it but not surely enough to store
+    doubts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: question id -> how it was read (payload, label, entity, headcount, intent…), for the reports
+    how: dict[str, str] = field(default_factory=dict)
     # True when the message was a questionnaire button whose question or option does not exist.
     forged_payload: bool = False
 
@@ -106,56 +99,21 @@ def is_answering_intent(intent: str | None) -> bool:
     return intent is not None and (intent in ANSWERING_INTENTS or intent.startswith(OPTION_INTENT_PREFIX))
 
 
-def size_from_headcount(text: str, bare_number_allowed: bool = False) -> str | None:
-    """« on est 15 salariés » → ``pme``, « moins de 10 salariés » → ``tpe``; None without a head-count.
-
-    A number alone (« plus de 250 ») is read only when the size question is asked.
-    """
-    typed = normalise(text)
-    if _ALONE_ON_STAFF.search(typed):
-        return "tpe"
-    match = _HEADCOUNT.search(typed) or (_BARE_COUNT.match(typed) if bare_number_allowed else None)
-    if not match:
-        return None
-    qualifier, digits = match.group(1), re.sub(r"\D", "", match.group(2))
-    if not digits:
-        return None
-    count = int(digits) + {"moins de": -1, "plus de": 1}.get(qualifier or "", 0)
-    return next(option for threshold, option in reversed(SIZE_BUCKETS) if count >= threshold)
-
-
 def _intent_name(parse: Mapping[str, Any]) -> str | None:
     intent = parse.get("intent") or {}
     return intent.get("name")
 
 
-GazetteerMatch = tuple[str, str, int]  # entity type, value, position: what Gazetteer.find returns
-
-
-def _entity_values(
-    parse: Mapping[str, Any], entity_type: str, known: Sequence[GazetteerMatch] | None = None
-) -> list[str]:
-    """Distinct values of one entity type, in the order they appear: DIET's first, then the gazetteer's."""
-    values: list[str] = []
-    entities = sorted(parse.get("entities") or [], key=lambda entity: entity.get("start", 0))
-    for entity in entities:
-        value = entity.get("value")
-        if entity.get("entity") == entity_type and isinstance(value, str) and value not in values:
-            values.append(value)
-    if known is not None:
-        values += [value for kind, value, _ in known if kind == entity_type and value not in values]
-    return values
-
-
 def _payload_answer(questionnaire: Questionnaire, parse: Mapping[str, Any]) -> Interpretation:
-    question_ids = _entity_values(parse, "question_id")
-    choices = _entity_values(parse, "choice")
+    entities = parse.get("entities") or []
+    question_ids = list(dict.fromkeys(e.get("value") for e in entities if e.get("entity") == "question_id"))
+    choices = list(dict.fromkeys(e.get("value") for e in entities if e.get("entity") == "choice"))
     if len(question_ids) != 1 or len(choices) != 1:
         return Interpretation(forged_payload=True)
     question_id, choice = question_ids[0], choices[0]
-    if not questionnaire.has_question(question_id) or not questionnaire.is_valid_answer(question_id, choice):
+    if not isinstance(question_id, str) or not questionnaire.is_valid_answer(question_id, choice):
         return Interpretation(forged_payload=True)
-    return Interpretation(answers={question_id: choice})
+    return Interpretation(answers={question_id: choice}, how={question_id: "payload"})
 
 
 def _label_match(question: Question, text: str) -> str | None:
@@ -166,17 +124,6 @@ def _label_match(question: Question, text: str) -> str | None:
     return None
 
 
-def _entities_for(question: Question, parse: Mapping[str, Any], entity_type: str) -> list[str]:
-    """Values of ``entity_type``, plus other entities that mean the same for this question."""
-    known = gazetteer().find(parse.get("text") or "")  # one scan of the message, read for every type
-    values = _entity_values(parse, entity_type, known)
-    equivalents = ENTITY_EQUIVALENTS.get(question.id, {})
-    for (other_type, other_value), value in equivalents.items():
-        if other_value in _entity_values(parse, other_type, known) and value not in values:
-            values.append(value)
-    return values
-
-
 def _lowest_option(question: Question) -> str | None:
     """The option a plain « non » stands for on a scored question (its lowest score)."""
     if not question.scored:
@@ -184,50 +131,89 @@ def _lowest_option(question: Question) -> str | None:
     return min(question.options, key=lambda option: option.score or 0).id
 
 
-def _partner_answer(question: Question, partners: Sequence[str]) -> Answer | None:
-    valid = [value for value in partners if value in question.option_ids or (question.multi and value in question.multi.choices)]
-    if not valid:
-        return None
-    if len(valid) == 1:
-        return valid[0]
+def _valid(question: Question, values: Sequence[Mention]) -> list[Mention]:
+    allowed = set(question.option_ids) | set(question.multi.choices if question.multi else ())
+    return [mention for mention in values if mention.value in allowed]
+
+
+def _partner_answer(question: Question, values: Sequence[Mention]) -> tuple[Answer | None, tuple[str, ...]]:
+    named = list(dict.fromkeys(mention.value for mention in _valid(question, values)))
+    if not named:
+        return None, ()
+    if len(named) == 1:
+        return named[0], ()
     if question.multi is not None:
-        return [choice for choice in question.multi.choices if choice in valid]  # canonical order
-    if ALL_PARTNERS_OPTION in question.option_ids and len(valid) >= 3:
-        return ALL_PARTNERS_OPTION
-    return valid[0]  # a single-choice question: the first type named
+        return [choice for choice in question.multi.choices if choice in named], ()  # canonical order
+    if ALL_PARTNERS_OPTION in question.option_ids and len(named) >= 3:
+        return ALL_PARTNERS_OPTION, ()
+    return None, tuple(dict.fromkeys([*named, ALL_PARTNERS_OPTION]))  # two types wished: which one, or both?
 
 
-def _option_of_another_question(questionnaire: Questionnaire, question: Question, intent: str | None) -> str | None:
-    """« jamais » classified as « no experience » answers « do you evaluate? » with its lowest option too.
+def option_ranking(questionnaire: Questionnaire, question: Question, parse: Mapping[str, Any]) -> list[tuple[float, str]]:
+    """(confidence, option id) of the question's options, best first, from its own option intents and from
+    the lowest option of another scored question (« jamais » classified as « no experience » also answers
+    « do you evaluate? » with its lowest option)."""
+    ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
+    scores: dict[str, float] = {}
+    own = f"{OPTION_INTENT_PREFIX}{question.id}_"
+    lowest = _lowest_option(question)
+    for entry in ranking:
+        name, confidence = entry.get("name") or "", float(entry.get("confidence") or 0.0)
+        option_id: str | None = None
+        if name.startswith(own) and name[len(own):] in question.option_ids:
+            option_id = name[len(own):]
+        elif name.startswith(OPTION_INTENT_PREFIX):
+            option_id = _carried_over(questionnaire, question, name, lowest)
+        if option_id is not None:
+            scores[option_id] = scores.get(option_id, 0.0) + confidence
+    return sorted(((confidence, option_id) for option_id, confidence in scores.items()), reverse=True)
 
-    Only the same option id, or the lowest option of two scored questions, carries over.
-    """
-    if not intent or not intent.startswith(OPTION_INTENT_PREFIX):
-        return None
+
+def _carried_over(questionnaire: Questionnaire, question: Question, intent: str, lowest: str | None) -> str | None:
     for other in questionnaire.questions:
         prefix = f"{OPTION_INTENT_PREFIX}{other.id}_"
         if other.id == question.id or not intent.startswith(prefix):
             continue
         option_id = intent[len(prefix):]
         if option_id not in other.option_ids:
-            continue
+            return None
         if option_id in question.option_ids:
             return option_id
         if other.scored and option_id == _lowest_option(other):
-            return _lowest_option(question)
+            return lowest
+        return None
     return None
 
 
-def _best_option_by_intent(question: Question, parse: Mapping[str, Any]) -> str | None:
-    candidates = {f"{OPTION_INTENT_PREFIX}{question.id}_{option.id}": option.id for option in question.options}
-    ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
-    best = max(
-        ((entry.get("confidence") or 0.0, candidates[entry["name"]]) for entry in ranking if entry.get("name") in candidates),
-        default=None,
-    )
-    if best is None or best[0] < MIN_OPTION_CONFIDENCE:
-        return None
-    return best[1]
+def _option_by_intent(questionnaire: Questionnaire, question: Question,
+                      parse: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """The option the intents give, or (None, the likely options) when they do not agree enough."""
+    ranked = option_ranking(questionnaire, question, parse)
+    if not ranked or ranked[0][0] < MIN_OPTION_CONFIDENCE:
+        return None, ()
+    best, option_id = ranked[0]
+    total = sum(confidence for confidence, _ in ranked)
+    second = ranked[1][0] if len(ranked) > 1 else 0.0
+    if best >= CONFIDENT_SHARE * total and best >= CONFIDENT_LEAD * second:
+        return option_id, ()
+    return None, tuple(option for _, option in ranked[:MAX_CANDIDATES])
+
+
+def _actor_from_size(found: Sequence[Mention], text: str) -> tuple[str | None, tuple[str, ...]]:
+    """« une pme » is a company, « 80 agents » a public body; « 15 salariés » could be either: ask."""
+    sizes = values_of(found, "size")
+    if speaks_of_public_staff(text):
+        return PUBLIC_ACTOR, ()
+    if any(mention.value in SIZE_SUGGESTS_COMPANY and not mention.is_count for mention in sizes):
+        return COMPANY, ()
+    if sizes or size_from_headcount(text):
+        return None, ACTOR_CANDIDATES
+    return None, ()
+
+
+def _dont_know(text: str) -> bool:
+    padded = f" {normalise(text)} "
+    return any(f" {words} " in padded for words in _DONT_KNOW_WORDS)
 
 
 def interpret(
@@ -238,9 +224,9 @@ def interpret(
 ) -> Interpretation:
     """Read ``parse`` (Rasa's parse of one message) while question ``asked`` is pending.
 
-    Only the asked question and profile questions not answered yet are filled:
-    a passing remark never overwrites an earlier answer. ``asked`` is None when
-    the questionnaire is not running (only profile facts are read then).
+    Only the asked question and profile questions not answered yet are filled: a passing remark never
+    overwrites an earlier answer. ``asked`` is None when the questionnaire is not running (only profile
+    facts are read then).
     """
     answered = answered or {}
     intent = _intent_name(parse)
@@ -248,51 +234,103 @@ def interpret(
         return _payload_answer(questionnaire, parse)
     question = questionnaire.question(asked) if asked and questionnaire.has_question(asked) else None
     text = parse.get("text") or ""
-    answers: dict[str, Answer] = {}
-
-    def may_fill(question_id: str) -> bool:
-        return question_id == asked or (question_id not in answered and question_id not in answers)
-
     if question is not None:
         if intent == DONT_KNOW_INTENT:
-            return Interpretation(answers={question.id: NSP})
+            return Interpretation(answers={question.id: NSP}, how={question.id: "dont_know"})
         typed_option = _label_match(question, text)
         if typed_option is not None:
-            return Interpretation(answers={question.id: typed_option})
+            return Interpretation(answers={question.id: typed_option}, how={question.id: "label"})
+    reading = _Reading(questionnaire, question, answered, text, mentions(parse))
+    reading.profile_facts()
+    if question is not None and question.id not in reading.answers and question.id not in reading.doubts:
+        reading.asked_question(intent, parse)
+    return Interpretation(answers=reading.answers, doubts=reading.doubts, how=reading.how)
 
-    headcount_size = size_from_headcount(text, bare_number_allowed=asked == "size")
-    if headcount_size and may_fill("size"):
-        answers["size"] = headcount_size
-    for entity_type, question_id in PROFILE_ENTITY_QUESTIONS.items():
-        if question_id in answers:
-            continue
-        values = (
-            _entities_for(question, parse, entity_type) if question is not None and question.id == question_id
-            else _entity_values(parse, entity_type)  # passing remarks: only what DIET is sure of
-        )
-        for value in values:
-            if may_fill(question_id) and questionnaire.is_valid_answer(question_id, value) and value != NSP:
-                answers[question_id] = value
-                break
 
-    if question is not None and question.id not in answers:
+@dataclass
+class _Reading:
+    """The answers of one message, built question by question."""
+
+    questionnaire: Questionnaire
+    question: Question | None
+    answered: Mapping[str, Any]
+    text: str
+    found: list[Mention]
+    answers: dict[str, Answer] = field(default_factory=dict)
+    doubts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    how: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def asked(self) -> str | None:
+        return self.question.id if self.question is not None else None
+
+    def may_fill(self, question_id: str) -> bool:
+        return question_id == self.asked or (question_id not in self.answered and question_id not in self.answers)
+
+    def store(self, question_id: str, value: Answer, how: str) -> None:
+        if self.may_fill(question_id) and self.questionnaire.is_valid_answer(question_id, value):
+            self.answers[question_id] = value
+            self.how[question_id] = how
+
+    def doubt(self, question_id: str, candidates: Sequence[str]) -> None:
+        """Offer the candidates for the asked question only (a passing remark is simply not read)."""
+        question = self.questionnaire.question(question_id)
+        valid = tuple(option for option in candidates if option in question.option_ids)
+        if question_id == self.asked and len(valid) >= 2:
+            self.doubts[question_id] = valid[:MAX_CANDIDATES]
+
+    def profile_facts(self) -> None:
+        size = size_from_headcount(self.text, bare_number_allowed=self.asked == "size")
+        if size:
+            self.store("size", size, "headcount")
+        for entity_type, question_id in PROFILE_ENTITY_QUESTIONS.items():
+            if question_id in self.answers:
+                continue
+            if question_id == self.asked:
+                values = for_question(self.found, question_id, entity_type)
+            else:
+                values = values_of(self.found, entity_type, diet_only=True)  # passing remarks: what DIET is sure of
+            value, candidates = choose(_valid(self.questionnaire.question(question_id), values))
+            if value is not None:
+                self.store(question_id, value, "entity")
+            elif candidates:
+                self.doubt(question_id, candidates)
+        if self.asked == "actor_type" and "actor_type" not in self.answers and "actor_type" not in self.doubts:
+            value, candidates = _actor_from_size(self.found, self.text)
+            if value is not None:
+                self.store("actor_type", value, "size_word")
+            elif candidates:
+                self.doubt("actor_type", candidates)
+        self.check_contradictions()
+
+    def check_contradictions(self) -> None:
+        """A company counted in « agents »: the two readings cannot both be right, so ask."""
+        actor = self.answers.get("actor_type") or self.answered.get("actor_type")
+        if actor == COMPANY and speaks_of_public_staff(self.text) and self.asked in ("actor_type", "size"):
+            self.answers.pop("actor_type", None)
+            self.doubts["actor_type"] = (PUBLIC_ACTOR, COMPANY)
+
+    def asked_question(self, intent: str | None, parse: Mapping[str, Any]) -> None:
+        question = self.question
+        assert question is not None
         if question.id in PARTNER_QUESTIONS:
-            partner_answer = _partner_answer(question, _entities_for(question, parse, PARTNER_ENTITY))
-            if partner_answer is not None:
-                answers[question.id] = partner_answer
-        if question.id not in answers and intent == DENY_INTENT:
-            lowest = _lowest_option(question)
-            if lowest is not None:
-                answers[question.id] = lowest
-        if question.id not in answers:
-            option_id = _best_option_by_intent(question, parse) or _option_of_another_question(
-                questionnaire, question, intent
-            )
-            if option_id is not None:
-                answers[question.id] = option_id
-        if question.id not in answers and _DONT_KNOW.search(normalise(text)):
-            answers[question.id] = NSP
-    return Interpretation(answers=answers)
+            value, candidates = _partner_answer(question, for_question(self.found, question.id, PARTNER_ENTITY))
+            if value is not None:
+                self.store(question.id, value, "entity")
+                return
+            if candidates:
+                self.doubt(question.id, candidates)
+                return
+        if intent == DENY_INTENT and _lowest_option(question) is not None:
+            self.store(question.id, _lowest_option(question) or "", "deny")
+            return
+        option_id, candidates = _option_by_intent(self.questionnaire, question, parse)
+        if option_id is not None:
+            self.store(question.id, option_id, "intent")
+        elif _dont_know(self.text):
+            self.store(question.id, NSP, "dont_know")
+        elif candidates:
+            self.doubt(question.id, candidates)
 
 
 def summarise(questionnaire: Questionnaire, answers: Mapping[str, Answer]) -> str:

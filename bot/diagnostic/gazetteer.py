@@ -35,22 +35,24 @@ class Gazetteer:
                          if len(surface) >= MIN_SURFACE_LENGTH}
         self.by_length = sorted(self.surfaces, key=len, reverse=True)
 
-    def find(self, text: str) -> list[tuple[str, str, int]]:
-        """(entity type, value, position) of every known surface in ``text``, longest surfaces first.
+    def find(self, text: str) -> list[tuple[str, str, int, str]]:
+        """(entity type, value, position, surface) of every known surface in ``text``, in the order they appear.
+
+        Positions are in ``" " + normalise(text) + " "``; longer surfaces are matched first.
 
         A shorter surface inside a longer one already found is skipped
         (« petite entreprise » is not also « entreprise »).
         """
         padded = f" {normalise(text)} "
         taken: list[tuple[int, int]] = []
-        found: list[tuple[str, str, int]] = []
+        found: list[tuple[str, str, int, str]] = []
         for surface in self.by_length:
             start = padded.find(f" {surface} ")
             while start >= 0:
                 span = (start, start + len(surface) + 2)
                 if not any(a < span[1] and span[0] < b for a, b in taken):
                     taken.append(span)
-                    found.extend((kind, value, start) for kind, value in sorted(self.surfaces[surface]))
+                    found.extend((kind, value, start, surface) for kind, value in sorted(self.surfaces[surface]))
                 start = padded.find(f" {surface} ", start + 1)
         return sorted(found, key=lambda item: item[2])
 

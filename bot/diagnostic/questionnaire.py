@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from bot.diagnostic.text import normalise
 from bot.paths import DATA_DIR, REPO_ROOT
 
 DEFAULT_PATH = DATA_DIR / "questionnaire.yml"
@@ -141,6 +142,8 @@ class Question:
     scored: bool = False
     source: str | None = None
     multi: MultiChoice | None = None
+    #: how people name the question (« la taille »), to find it in « modifier ma réponse sur la taille »
+    names: tuple[str, ...] = ()
 
     @property
     def is_multi(self) -> bool:
@@ -322,6 +325,16 @@ class Questionnaire:
     def dimension(self, dimension_id: str) -> Dimension:
         """The dimension ``dimension_id``; ``KeyError`` if unknown."""
         return _find(self.dimensions, dimension_id, "dimension")
+
+    def named_in(self, text: str) -> list[Question]:
+        """The questions a message names (« je me suis trompé sur la taille »), longest names first."""
+        padded = f" {normalise(text)} "
+        found: list[tuple[int, Question]] = []
+        for question in self.questions:
+            lengths = [len(normalise(name)) for name in question.names if f" {normalise(name)} " in padded]
+            if lengths:
+                found.append((max(lengths), question))
+        return [question for _, question in sorted(found, key=lambda item: -item[0])]
 
     def section(self, section_id: str) -> Section:
         """The section ``section_id``; ``KeyError`` if unknown."""

@@ -192,7 +192,7 @@ class QuestionnaireBuilder:
         for index, item in enumerate(self.sequence(raw, "", "questions"), start=1):
             entry = self.entry_name("question", item, index)
             data = self.mapping(
-                item, entry, {"id", "section", "text", "why", "source", "scored", "multi", "options"}
+                item, entry, {"id", "section", "names", "text", "why", "source", "scored", "multi", "options"}
             )
             question_id = self.identifier(data, entry)
             self.unique(seen, question_id, entry, "question")
@@ -218,9 +218,19 @@ class QuestionnaireBuilder:
                     scored=scored,
                     source=self.optional_text(data, "source", entry),
                     multi=multi,
+                    names=self.names(data.get("names"), entry),
                 )
             )
         return tuple(questions)
+
+    def names(self, raw: object, entry: str) -> tuple[str, ...]:
+        """The optional list of names of a question (« taille », « effectif »)."""
+        if raw is None:
+            return ()
+        values = self.sequence(raw, entry, "names")
+        if not all(isinstance(value, str) and value.strip() for value in values):
+            raise self.fail(entry, "field 'names' must be a list of non-empty texts")
+        return tuple(value.strip() for value in values)
 
     def build_options(
         self, raw: object, question_entry: str, scored: bool, door_ids: Sequence[str]

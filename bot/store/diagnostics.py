@@ -61,14 +61,20 @@ def record_progress(
 
 
 def record_result(
-    conversation_id: str, answers: Answers, result: Mapping[str, Any], engine: Engine | None = None
+    conversation_id: str, answers: Answers, result: Mapping[str, Any], engine: Engine | None = None,
+    *, correction: bool = False,
 ) -> None:
-    """Mark the conversation's diagnostic complete with its result (idempotent on a retry)."""
+    """Mark the conversation's diagnostic complete with its result (idempotent on a retry).
+
+    ``correction``: an answer was corrected after the result: the completed diagnostic is updated in place
+    (its answers, its result), not stored a second time.
+    """
     with session_scope(engine) as session:
         diagnostic = _latest(session, conversation_id)
         if diagnostic is not None and diagnostic.status == COMPLETED and dict(diagnostic.answers) == dict(answers):
             return
-        diagnostic = _open_diagnostic(session, conversation_id, diagnostic)
+        if not (correction and diagnostic is not None and diagnostic.status == COMPLETED):
+            diagnostic = _open_diagnostic(session, conversation_id, diagnostic)
         now = utcnow()
         diagnostic.answers = dict(answers)
         diagnostic.current_question = None
@@ -81,11 +87,13 @@ def record_result(
         diagnostic.result = dict(result)
 
 
-def previous_result(conversation_id: str, answers: Answers, engine: Engine | None = None) -> dict[str, Any] | None:
+def previous_result(conversation_id: str, answers: Answers, engine: Engine | None = None,
+                    *, correction: bool = False) -> dict[str, Any] | None:
     """The result of the conversation's previous completed diagnostic, with its ``completed_at``, or None.
 
     The latest diagnostic, completed with these same ``answers``, is the one being shown again (a
-    retried turn), not a previous one: it is skipped.
+    retried turn), not a previous one: it is skipped; so is the latest completed one when it is being
+    corrected (``correction``).
     """
     query = (
         select(Diagnostic)
@@ -98,7 +106,7 @@ def previous_result(conversation_id: str, answers: Answers, engine: Engine | Non
     for position, diagnostic in enumerate(rows):
         if diagnostic.status != COMPLETED or not diagnostic.result:
             continue
-        if position == 0 and dict(diagnostic.answers) == dict(answers):
+        if position == 0 and (correction or dict(diagnostic.answers) == dict(answers)):
             continue
         return {**diagnostic.result, "completed_at": _iso(diagnostic.completed_at)}
     return None

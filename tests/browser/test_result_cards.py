@@ -26,6 +26,7 @@ def answer_everything(page: Page) -> None:
     for position, question in enumerate(survey.questions, start=1):
         wait_for_question(page, position)
         choice(page, question.option(ANSWERS[question.id]).label).click()
+    choice(page, "C'est bon, voir mon résultat").click()  # after the recap of the answers
     expect(page.locator(".fa-card")).to_have_count(5)
 
 
@@ -113,5 +114,6 @@ def test_refaire_from_the_report_compares_with_it(page: Page, web_url: str) -> N
         wait_for_question(page, position)
         label = question.option("impact" if question.id == "evaluation" else ANSWERS[question.id]).label
         choice(page, label).click()
+    choice(page, "C'est bon, voir mon résultat").click()
     expect(page.locator(".fa-msg--bot .fa-bubble", has_text="Depuis votre diagnostic du")).to_be_visible()
     assert conversation_id(page) != first

@@ -80,6 +80,8 @@ def test_a_whole_diagnostic_in_the_widget_then_the_report(
             page.reload()
             expect(page.locator(".fa-msg")).to_have_count(shown)
             assert conversation_id(page) == sender, "the reload kept the conversation"
+    expect(page.locator(".fa-msg--bot .fa-bubble", has_text="Avant votre résultat")).to_be_visible()
+    choice(page, "C'est bon, voir mon résultat").click()
     expect(page.locator(".fa-msg--bot .fa-bubble", has_text="Votre porte d'entrée recommandée")).to_be_visible()
     expect(progress(page)).to_be_hidden()
     chart = page.locator("img.fa-image").last
@@ -235,6 +237,9 @@ def test_no_serious_accessibility_violation(axe_context: BrowserContext, web_url
     for position, question in enumerate(survey.questions, start=1):
         wait_for_question(page, position)
         choice(page, question.option(BUTTON_ANSWERS[question.id]).label).click()
+    expect(page.locator(".fa-msg--bot .fa-bubble", has_text="Avant votre résultat")).to_be_visible()
+    found["widget with the recap"] = axe_violations(page)
+    choice(page, "C'est bon, voir mon résultat").click()
     expect(page.locator("img.fa-image")).to_be_visible()
     found["widget with the result"] = axe_violations(page)
     page.goto(f"{web_url}/diagnostics/{sender}")

@@ -50,6 +50,7 @@ def test_the_dashboard_updates_while_a_participant_finishes(
     for position, question in enumerate(survey.questions, start=1):
         wait_for_question(participant, position)
         choice(participant, question.option(BUTTON_ANSWERS[question.id]).label).click()
+    choice(participant, "C'est bon, voir mon résultat").click()  # after the recap of the answers
     expect(participant.locator(".fa-msg--bot .fa-bubble", has_text="Votre porte d'entrée recommandée")).to_be_visible()
 
     expect(page.locator("#finished")).to_have_text("1", timeout=15_000)

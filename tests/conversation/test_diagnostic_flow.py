@@ -59,6 +59,9 @@ def test_whole_diagnostic_by_buttons(client: Client) -> None:
         state = client.diagnostic(sender).json()
         assert state["current_question"] == question.id
         reply = client.say(sender, payload(question.id, BUTTON_ANSWERS[question.id]))
+    assert "Avant votre résultat" in texts(reply) and "porte d'entrée" not in texts(reply)  # the recap first
+    assert client.diagnostic(sender).json()["status"] == "in_progress"
+    reply = client.say(sender, "/confirm_result")
     expected = compute_result(survey, BUTTON_ANSWERS)
     door_label = survey.door(expected.door).label
     assert door_label in texts(reply)
@@ -90,6 +93,7 @@ def test_whole_diagnostic_by_free_text(client: Client) -> None:
         reply = client.say(sender, message)
         assert "C'est noté" in texts(reply), (message, texts(reply))
         assert client.tracker(sender)["slots"][question_id] == expected, message
+    reply = client.say(sender, "c'est bon, voir mon résultat")
     assert "porte d'entrée recommandée" in texts(reply)
     assert client.diagnostic(sender).json()["status"] == "completed"
 

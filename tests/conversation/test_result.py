@@ -23,10 +23,9 @@ def diagnose(client: Client, sender: str, answers: dict[str, str], metadata: dic
              start: str = "/start_diagnostic") -> list[dict[str, Any]]:
     """Answer every question by button; the reply to the last answer (the result)."""
     client.say(sender, start, metadata)
-    reply: list[dict[str, Any]] = []
     for question in load_questionnaire().questions:
-        reply = client.say(sender, payload(question.id, answers[question.id]), metadata)
-    return reply
+        client.say(sender, payload(question.id, answers[question.id]), metadata)
+    return client.say(sender, "/confirm_result", metadata)
 
 
 def cards_of(reply: list[dict[str, Any]]) -> list[dict[str, Any]]:

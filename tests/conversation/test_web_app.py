@@ -32,6 +32,7 @@ def finished(client: Client) -> tuple[str, list[list[dict]]]:
     replies = [relay(client, sender, "bonjour"), relay(client, sender, "/start_diagnostic")]
     for question in survey.questions:
         replies.append(relay(client, sender, payload(question.id, BUTTON_ANSWERS[question.id])))
+    replies.append(relay(client, sender, "/confirm_result"))
     return sender, replies
 
 

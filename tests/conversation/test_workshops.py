@@ -66,6 +66,7 @@ def participate(client: Client, code: str, number: int) -> tuple[str, dict[str, 
     assert asked_position(reply) == "1/13", texts(reply)
     for question_id, choice in answers.items():
         reply = client.say(sender, payload(question_id, choice))
+    reply = client.say(sender, "/confirm_result")
     assert "Votre porte d'entrée recommandée" in texts(reply), texts(reply)
     return sender, answers
 

@@ -38,6 +38,7 @@ ANSWERS = {
 }  # fmt: skip
 RESULT_MARKER = "porte d'entrée"
 UNAVAILABLE = "momentanément indisponible"
+CONFIRM = "/confirm_result"  # « C'est bon, voir mon résultat », after the recap
 PG_RESTART_TIMEOUT_S = 120
 RATE_KEY_PREFIX = f"{REDIS_PREFIX}:"
 LOG_WAIT_S = 5.0  # nginx's error output reaches its log file through production.py's copying thread
@@ -66,6 +67,8 @@ def answer_questions(client: Client, sender: str, ids: list[str], first_position
         position = first_position + offset + 1
         if position <= 13:
             assert asked_position(reply) == f"{position}/13", (question_id, texts(reply))
+        else:  # the last answer brings the recap; the result comes once it is confirmed
+            reply = client.say(sender, CONFIRM)
     return reply
 
 
@@ -162,6 +165,7 @@ def test_messages_alternating_between_the_two_servers_keep_the_state(servers: li
         if index + 2 <= 13:
             assert asked_position(reply) == f"{index + 2}/13", (index, texts(reply))
         assert state(servers[0], sender)["answers"] == {key: ANSWERS[key] for key in ids[: index + 1]}
+    reply = servers[1].say(sender, CONFIRM)
     assert RESULT_MARKER in texts(reply)
     final = state(servers[0], sender)
     assert final["status"] == "completed" and final["answers"] == ANSWERS
@@ -214,8 +218,10 @@ def test_a_retried_final_answer_makes_one_completed_diagnostic(
     ids = question_ids()
     begin(public, sender)
     answer_questions(public, sender, ids[:-1], 1)
-    first = public.say(sender, answer(ids[-1]))
-    again = public.say(sender, answer(ids[-1]))  # the widget retried: the same final answer once more
+    public.say(sender, answer(ids[-1]))
+    public.say(sender, answer(ids[-1]))  # the widget retried: the same final answer once more
+    first = public.say(sender, CONFIRM)
+    again = public.say(sender, CONFIRM)  # and the confirmation too
     assert RESULT_MARKER in texts(first)
     assert texts(again)
     assert state(public, sender)["status"] == "completed"
