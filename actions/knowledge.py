@@ -26,10 +26,10 @@ from actions.context import (
     search_index,
 )
 from bot.diagnostic.entities import ENTITY_EQUIVALENTS
+from bot.diagnostic.places import places
 from bot.diagnostic.text import normalise
 from bot.knowledge import lookup as kb
 from bot.knowledge.model import Entry, Source
-from bot.knowledge.places import places
 from bot.knowledge.profile import UserProfile
 from bot.knowledge.reasons import Labels
 from bot.knowledge.search import filters_from
@@ -37,6 +37,8 @@ from bot.result.build import rank_for
 
 FIGURE_CUES = re.compile(r"\b(?:combien|chiffre|chiffres|nombre|pourcentage|pourcent|part|taux|statistique)s?\b|%|\d")
 MORE_PAYLOADS = {"example": "/more_examples", "tool": "/more_tools", "support_structure": "/ask_support"}
+# A question names the entry it asks about when that name covers at least this share of its meaningful words.
+NAMED_SHARE = 0.5
 LIST_TITLES = {
     "example": "Des exemples d'alliances",
     "tool": "Des outils",
@@ -118,6 +120,9 @@ class _Listing(Action):
             return show_listing(dispatcher, tracker, previous)
         if clicked:
             text = ""
+        entry = named_entry(text)
+        if entry is not None and kb.coverage(entry, kb.subject_of(text)) >= NAMED_SHARE:
+            return answer_named_entry(dispatcher, entry)  # « le kit l'ODD 17 en pratique c'est quoi » names a tool
         listing = {"kind": self.kind, "query": "" if self.continue_previous else text,
                    "filters": _entity_filters(tracker) if self.use_entity_filters else {}, "offset": 0}
         if self.kind == "example":
@@ -244,10 +249,14 @@ class AnswerGeneral(Action):
 
 
 def answer_in_general(dispatcher: CollectingDispatcher, text: str) -> list[EventType]:
-    entry = named_entry(text)
-    if entry is None:
+    """The entry the question is exactly about (« c'est quoi l'ODD 17 ? »), else the closest in meaning: a
+    question about alliances names several things (« la mission sur les alliances stratégiques »), and the
+    one it asks about is found by meaning, not by the first name it contains."""
+    subject = kb.subject_of(text)
+    entry = kb.lookup(catalogue(), subject, loose=False)
+    if entry is None or kb.coverage(entry, subject) < NAMED_SHARE:
         hits = search_index(GENERAL_KINDS).search(text, limit=1)
-        entry = hits[0].entry if hits else None
+        entry = hits[0].entry if hits else entry
     if entry is None:
         dispatcher.utter_message(response="utter_no_results")
         return []

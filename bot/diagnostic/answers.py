@@ -26,8 +26,10 @@ No Rasa import: the parse is the plain dict Rasa puts in ``latest_message``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from bot.diagnostic.entities import (
@@ -41,6 +43,8 @@ from bot.diagnostic.entities import (
     speaks_of_public_staff,
     values_of,
 )
+from bot.diagnostic.nearest import nearest_examples
+from bot.diagnostic.places import places
 from bot.diagnostic.questionnaire import NSP, Question, Questionnaire
 from bot.diagnostic.text import normalise
 
@@ -65,14 +69,24 @@ MIN_OPTION_CONFIDENCE = 0.05
 CONFIDENT_SHARE = 0.6
 CONFIDENT_LEAD = 2.0
 MAX_CANDIDATES = 3
+# The closest training example (bot.diagnostic.nearest), when DIET gives no option: an answer from this
+# similarity with this lead over the next option; a doubt from NEAREST_DOUBT.
+NEAREST_SURE = 0.55
+NEAREST_LEAD = 0.2
+NEAREST_DOUBT = 0.3
 # What an actor could be when only a head count is known.
 ACTOR_CANDIDATES = ("entreprise", "association", "collectivite")
+# « on est le DLA »: a support structure is, for the support question, one that accompanies others.
+SUPPORT_STRUCTURE = "accompagnement"
+SUPPORTING_OTHERS = "accompagnateur"
 PUBLIC_ACTOR = "collectivite"
 COMPANY = "entreprise"
 
 Answer = str | list[str]
 _DONT_KNOW_WORDS = (
-    "je ne sais pas", "je sais pas", "j sais pas", "jsais pas", "sais pas", "chais pas", "jsp", "aucune idee",
+    "je ne sais pas", "je sais pas", "je peux pas repondre", "je ne peux pas repondre", "je saurais pas",
+    "je ne saurais pas", "pas en mesure de repondre", "aucune idee", "je demande", "faut que je demande",
+    "faudrait que je demande", "je dois demander", "je verifie", "j sais pas", "jsais pas", "sais pas", "chais pas", "jsp", "aucune idee",
     "pas d idee", "je ne suis pas sur", "pas sure", "pas sur", "pas certaine", "pas certain", "difficile a dire",
     "bonne question", "je n en sais rien", "aucun avis",
 )
@@ -149,40 +163,59 @@ def _partner_answer(question: Question, values: Sequence[Mention]) -> tuple[Answ
     return None, tuple(dict.fromkeys([*named, ALL_PARTNERS_OPTION]))  # two types wished: which one, or both?
 
 
+# Options that mean « nothing yet » in every scored question: « pas encore » read as « no experience » also
+# answers « do you evaluate? » with « non ».
+NOTHING_OPTIONS = frozenset({"aucun", "non"})
+
+
 def option_ranking(questionnaire: Questionnaire, question: Question, parse: Mapping[str, Any]) -> list[tuple[float, str]]:
-    """(confidence, option id) of the question's options, best first, from its own option intents and from
-    the lowest option of another scored question (« jamais » classified as « no experience » also answers
-    « do you evaluate? » with its lowest option)."""
+    """(confidence, option id) of the question's options, best first, from its own option intents; and, when
+    the message's top intent is the « nothing yet » option of another question (« jamais », « pas encore »),
+    this question's « nothing yet » option at that confidence."""
     ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
     scores: dict[str, float] = {}
     own = f"{OPTION_INTENT_PREFIX}{question.id}_"
-    lowest = _lowest_option(question)
     for entry in ranking:
         name, confidence = entry.get("name") or "", float(entry.get("confidence") or 0.0)
-        option_id: str | None = None
         if name.startswith(own) and name[len(own):] in question.option_ids:
-            option_id = name[len(own):]
-        elif name.startswith(OPTION_INTENT_PREFIX):
-            option_id = _carried_over(questionnaire, question, name, lowest)
-        if option_id is not None:
-            scores[option_id] = scores.get(option_id, 0.0) + confidence
+            scores[name[len(own):]] = scores.get(name[len(own):], 0.0) + confidence
+    top = (parse.get("intent") or {}).get("name") or ""
+    nothing = _nothing_option(question)
+    if nothing is not None and not top.startswith(own) and _means_nothing(questionnaire, top):
+        confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
+        scores[nothing] = max(scores.get(nothing, 0.0), confidence)
     return sorted(((confidence, option_id) for option_id, confidence in scores.items()), reverse=True)
 
 
-def _carried_over(questionnaire: Questionnaire, question: Question, intent: str, lowest: str | None) -> str | None:
+def _nothing_option(question: Question) -> str | None:
+    lowest = _lowest_option(question)
+    return lowest if lowest in NOTHING_OPTIONS else None
+
+
+def _means_nothing(questionnaire: Questionnaire, intent: str) -> bool:
+    """True for ``inform_<question>_<aucun|non>`` of any scored question."""
     for other in questionnaire.questions:
         prefix = f"{OPTION_INTENT_PREFIX}{other.id}_"
-        if other.id == question.id or not intent.startswith(prefix):
-            continue
-        option_id = intent[len(prefix):]
-        if option_id not in other.option_ids:
-            return None
-        if option_id in question.option_ids:
-            return option_id
-        if other.scored and option_id == _lowest_option(other):
-            return lowest
-        return None
-    return None
+        if intent.startswith(prefix):
+            option_id = intent[len(prefix):]
+            return option_id in NOTHING_OPTIONS and option_id == _lowest_option(other)
+    return False
+
+
+def _option_by_example(question: Question, text: str) -> tuple[str | None, tuple[str, ...]]:
+    """The option whose training example is closest to the message (:mod:`bot.diagnostic.nearest`), when it is
+    close and clearly closer than any other option's; else the closest options as a doubt, or nothing."""
+    ranked = [(similarity, option) for similarity, option in nearest_examples().ranking(question.id, text)
+              if option in question.option_ids]
+    if not ranked or ranked[0][0] < NEAREST_DOUBT:
+        return None, ()
+    best, option_id = ranked[0]
+    second = ranked[1][0] if len(ranked) > 1 else 0.0
+    if best >= NEAREST_SURE and best - second >= NEAREST_LEAD:
+        return option_id, ()
+    # The closest options, at least two (a doubt offers a choice), those close enough beyond.
+    return None, tuple(option for index, (similarity, option) in enumerate(ranked[:MAX_CANDIDATES])
+                       if index < 2 or similarity >= NEAREST_DOUBT)
 
 
 def _option_by_intent(questionnaire: Questionnaire, question: Question,
@@ -209,6 +242,49 @@ def _actor_from_size(found: Sequence[Mention], text: str) -> tuple[str | None, t
     if sizes or size_from_headcount(text):
         return None, ACTOR_CANDIDATES
     return None, ()
+
+
+_NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
+                 "dix": 10, "douze": 12, "quinze": 15, "dix huit": 18, "vingt": 20, "trente": 30}
+_DURATION = re.compile(rf"\b(\d+|{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=True))})"
+                       rf"(?:\s*(?:a|-)\s*(?:\d+|{'|'.join(_NUMBER_WORDS)}))?\s*(ans?|annees?|mois)\b")
+_YEAR = re.compile(r"\b(?:horizon|d ici|en|pour|vers|avant|jusqu en)\s+(20[2-9]\d)\b")
+# Horizon options by years: up to a year, two or three years, more.
+HORIZON_BY_YEARS = ((1.0, "court"), (3.5, "moyen"), (float("inf"), "long"))
+
+
+def horizon_from_duration(text: str, this_year: int | None = None) -> str | None:
+    """« sur 24 mois » → ``moyen``, « pour les 5 à 10 ans qui viennent » → ``long``, « à horizon 2035 » → ``long``;
+    None without a duration."""
+    typed = normalise(text)
+    year = _YEAR.search(typed)
+    if year:
+        years = int(year.group(1)) - (this_year or date.today().year)
+        return next(option for limit, option in HORIZON_BY_YEARS if years <= limit) if years >= 0 else None
+    match = _DURATION.search(typed)
+    if not match:
+        return None
+    number = int(match.group(1)) if match.group(1).isdigit() else _NUMBER_WORDS[match.group(1)]
+    years = number / 12 if match.group(2).startswith("mois") else float(number)
+    return next(option for limit, option in HORIZON_BY_YEARS if years <= limit)
+
+
+def _own_option_is_sure(question: Question, parse: Mapping[str, Any]) -> bool:
+    """DIET's top intent is an option of this very question, with a clear confidence."""
+    intent = parse.get("intent") or {}
+    return str(intent.get("name") or "").startswith(f"{OPTION_INTENT_PREFIX}{question.id}_") and \
+        float(intent.get("confidence") or 0.0) >= CONFIDENT_SHARE
+
+
+_WE_ARE_A = re.compile(r"\b(?:on est|nous sommes|c est nous|on est nous memes?|nous sommes nous memes?)"
+                       r"(?: nous memes?)? (?:un|une|le|la|l)? ?$")
+
+
+def _is_a_support_structure(found: Sequence[Mention], text: str) -> bool:
+    """« on est le DLA », « nous sommes une structure d'accompagnement »: the user IS a support structure."""
+    padded = f" {normalise(text)} "
+    return any(mention.value == SUPPORT_STRUCTURE and _WE_ARE_A.search(padded[: mention.at].rstrip())
+               for mention in values_of(found, "actor_type"))
 
 
 def _dont_know(text: str) -> bool:
@@ -290,11 +366,18 @@ class _Reading:
                 values = for_question(self.found, question_id, entity_type)
             else:
                 values = values_of(self.found, entity_type, diet_only=True)  # passing remarks: what DIET is sure of
-            value, candidates = choose(_valid(self.questionnaire.question(question_id), values))
+            value, candidates = choose(_valid(self.questionnaire.question(question_id), values), self.text)
             if value is not None:
                 self.store(question_id, value, "entity")
             elif candidates:
                 self.doubt(question_id, candidates)
+        if self.asked == "scale" and "scale" not in self.answers and "scale" not in self.doubts:
+            scale = places().scale_in(self.text)
+            if scale:
+                self.store("scale", scale, "place")
+        if self.asked in PROFILE_ENTITY_QUESTIONS and self.asked not in self.answers and self.asked not in self.doubts \
+                and not (self.asked == "size" and self.answers.get("size")):
+            self.by_example(self.asked)
         if self.asked == "actor_type" and "actor_type" not in self.answers and "actor_type" not in self.doubts:
             value, candidates = _actor_from_size(self.found, self.text)
             if value is not None:
@@ -302,6 +385,16 @@ class _Reading:
             elif candidates:
                 self.doubt("actor_type", candidates)
         self.check_contradictions()
+
+    def by_example(self, question_id: str) -> None:
+        """The closest training example, when neither DIET nor the gazetteer found the answer."""
+        if question_id == "actor_type" and values_of(self.found, "size"):
+            return  # a size alone is read below (« une pme », « 15 salariés »)
+        option_id, candidates = _option_by_example(self.questionnaire.question(question_id), self.text)
+        if option_id is not None:
+            self.store(question_id, option_id, "example")
+        elif candidates:
+            self.doubt(question_id, candidates)
 
     def check_contradictions(self) -> None:
         """A company counted in « agents »: the two readings cannot both be right, so ask."""
@@ -321,16 +414,27 @@ class _Reading:
             if candidates:
                 self.doubt(question.id, candidates)
                 return
+        if question.id == "horizon" and horizon_from_duration(self.text):
+            self.store(question.id, horizon_from_duration(self.text) or "", "duration")
+            return
         if intent == DENY_INTENT and _lowest_option(question) is not None:
             self.store(question.id, _lowest_option(question) or "", "deny")
             return
         option_id, candidates = _option_by_intent(self.questionnaire, question, parse)
+        if _dont_know(self.text) and not _own_option_is_sure(question, parse):
+            self.store(question.id, NSP, "dont_know")  # « aucune idée » is not « aucun partenaire »
+            return
         if option_id is not None:
             self.store(question.id, option_id, "intent")
-        elif _dont_know(self.text):
-            self.store(question.id, NSP, "dont_know")
-        elif candidates:
-            self.doubt(question.id, candidates)
+            return
+        if question.id == "support" and _is_a_support_structure(self.found, self.text):
+            self.store(question.id, SUPPORTING_OTHERS, "actor")  # « on est le DLA du département »
+            return
+        example_option, example_candidates = _option_by_example(question, self.text)
+        if example_option is not None and (not candidates or example_option in candidates):
+            self.store(question.id, example_option, "example")
+        elif candidates or example_candidates:
+            self.doubt(question.id, list(dict.fromkeys([*candidates, *example_candidates])))
 
 
 def summarise(questionnaire: Questionnaire, answers: Mapping[str, Answer]) -> str:

@@ -24,7 +24,7 @@ from bot.diagnostic.answers import (
     Interpretation,
     interpret,
 )
-from bot.diagnostic.entities import choose, for_question, mentions, size_from_headcount, values_of
+from bot.diagnostic.entities import choose, for_question, mentions, size_from_headcount, speaks_of_oneself, values_of
 from bot.diagnostic.questionnaire import Questionnaire
 from bot.diagnostic.text import normalise
 
@@ -35,12 +35,6 @@ _CORRECTION_CUES = re.compile(
     r"\b(?:en fait|en realite|finalement|non c est|non on est|non nous sommes|non on a|non nous avons|c est faux|c etait faux|je me suis trompee?|je me suis plante|"
     r"erreur|correction|je corrige|je voulais dire|j ai mal repondu|mal repondu|pas ca|je rectifie|rectification|"
     r"modifier|changer|corriger)\b"
-)
-# How people speak of themselves: only then does a message before the questionnaire answer it.
-_SELF = re.compile(
-    r"\b(?:je suis|j suis|jsuis|je travaille|je bosse|je represente|on est|on a|nous sommes|nous avons|"
-    r"notre|nos|chez nous|ma structure|mon asso\w*|mon entreprise|ma boite|ma collectivite|ma commune|"
-    r"je m occupe|je gere|je dirige|je preside)\b"
 )
 MIN_CORRECTION_CONFIDENCE = 0.5
 
@@ -62,10 +56,6 @@ def sounds_like_a_correction(text: str) -> bool:
     return bool(_CORRECTION_CUES.search(normalise(text)))
 
 
-def speaks_of_oneself(text: str) -> bool:
-    return bool(_SELF.search(normalise(text)))
-
-
 def _profile_values(questionnaire: Questionnaire, parse: Mapping[str, Any]) -> Interpretation:
     """Every profile fact of the message, each read as if its question were asked (gazetteer and equivalents
     included), rejected words left out; a question with two values and no preference is a doubt."""
@@ -81,7 +71,7 @@ def _profile_values(questionnaire: Questionnaire, parse: Mapping[str, Any]) -> I
         question = questionnaire.question(question_id)
         values = [mention for mention in for_question(found, question_id, entity_type)
                   if mention.value in question.option_ids]
-        value, candidates = choose(values)
+        value, candidates = choose(values, parse.get("text") or "")
         if value is not None:
             answers[question_id] = value
         elif len(candidates) >= 2:

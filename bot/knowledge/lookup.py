@@ -21,6 +21,8 @@ from bot.knowledge.model import KNOWLEDGE_DIR, Catalogue, Entry, Source
 PAGE_SIZE = 3
 LOOKUP_KINDS = ("term", "door", "tool", "example", "support_structure")
 MIN_NAME_SIMILARITY = 0.8
+# Words that link the words of a name (« l'alliance DE la poste ») and say nothing of which entry it is.
+_LINK_WORDS = frozenset("l la le les de du des d un une et a au aux en pour sur".split())
 # What people put around the thing they ask about (« c'est quoi », « ça veut dire quoi »…).
 _QUESTION_FRAME = re.compile(
     r"\b(?:c est quoi|c quoi|cest quoi|qu est ce que c est|qu est ce que|qu est ce qu|que veut dire|que signifie|"
@@ -48,6 +50,17 @@ def names_of(entry: Entry) -> list[str]:
     return [normalise(name) for name in names if name]
 
 
+def coverage(entry: Entry, subject: str) -> float:
+    """The share of the subject's words that the entry's best name contained in it covers (0 to 1)."""
+    words = set(normalise(subject).split())
+    if not words:
+        return 0.0
+    padded = f" {normalise(subject)} "
+    covered = [set(name.split()) for name in names_of(entry)
+               if f" {name} " in padded or set(name.split()) - _LINK_WORDS <= words]
+    return max((len(name & words) / len(words) for name in covered), default=0.0)
+
+
 def lookup(catalogue: Catalogue, subject: str, kinds: Sequence[str] = LOOKUP_KINDS, loose: bool = True) -> Entry | None:
     """The entry named by ``subject``: exact name or alias, then a name it contains.
 
@@ -60,7 +73,13 @@ def lookup(catalogue: Catalogue, subject: str, kinds: Sequence[str] = LOOKUP_KIN
         if name == subject:
             return entry
     padded = f" {subject} "
-    contained = [(len(name), entry) for entry, name in candidates if len(name) > 3 and f" {name} " in padded]
+    subject_words = set(subject.split())
+    contained = []
+    for entry, name in candidates:
+        words = [word for word in name.split() if word not in _LINK_WORDS]
+        # The name itself, or all its words in another order (« l'alliance dynamique de la poste »).
+        if (len(name) > 3 and f" {name} " in padded) or (len(words) >= 2 and set(words) <= subject_words):
+            contained.append(((len(words), len(name)), entry))
     if contained:
         return max(contained, key=lambda item: item[0])[1]
     if not loose:

@@ -137,7 +137,8 @@ class SearchIndex:
         self.stems = [stems(entry_text(entry), question_words) for entry in self.entries]
         self.places = [entry_places(entry) for entry in self.entries]
         self.known_places = sorted({place for places in self.places for place in places}, key=len, reverse=True)
-        self.titles = [normalise(entry.title) for entry in self.entries]
+        self.names = [[normalise(name) for name in (entry.title, *(entry.get("aliases") or [])) if len(normalise(name)) > 2]
+                      for entry in self.entries]
 
     def places_in(self, query: str) -> set[str]:
         """Place names of the data that the query mentions (« à Lille », « en Bretagne »)."""
@@ -150,6 +151,17 @@ class SearchIndex:
         """True when the query names nothing to search for (« voir des exemples »)."""
         return not stems(query, self.stop_words()) and not self.places_in(query)
 
+    def named(self, names: list[str], padded_query: str, query_stems: set[str]) -> float:
+        """Up to 1 when the query names the entry: the share of the query's meaningful words its name covers
+        (« l'ODD 17 » alone: 1; « la mission sur les alliances stratégiques » names « alliance stratégique »
+        only in passing: a third)."""
+        covered = [stems(name, self.stop_words()) for name in names if f" {name} " in padded_query]
+        if not covered:
+            return 0.0
+        if not query_stems:
+            return 1.0
+        return max(len(name_stems & query_stems) for name_stems in covered) / len(query_stems)
+
     def search(self, query: str, filters: Filters = Filters(), limit: int | None = None) -> list[Hit]:
         """Entries best first; those below the relevance floor are left out."""
         places = self.places_in(query)
@@ -157,15 +169,15 @@ class SearchIndex:
         query_stems = stems(query, self.stop_words())
         hits = []
         padded_query = f" {normalise(query)} "
-        for entry, vector, entry_stems, entry_places_, title in zip(
-            self.entries, self.vectors, self.stems, self.places, self.titles
+        for entry, vector, entry_stems, entry_places_, names in zip(
+            self.entries, self.vectors, self.stems, self.places, self.names
         ):
             if not filters.accept(entry) or (places and not places & entry_places_):
                 continue
             semantic = float(np.dot(query_vector, vector)) if query_vector is not None and vector is not None else 0.0
             keyword = len(query_stems & entry_stems) / len(query_stems) if query_stems else 0.0
-            named = len(title) > 2 and f" {title} " in padded_query  # the query names the entry
-            score = semantic + KEYWORD_WEIGHT * keyword + (1.0 if places else 0.0) + (1.0 if named else 0.0)
+            score = semantic + KEYWORD_WEIGHT * keyword + (1.0 if places else 0.0) + self.named(names, padded_query,
+                                                                                               query_stems)
             if score >= MIN_SCORE:
                 hits.append(Hit(entry, score))
         hits.sort(key=lambda hit: hit.score, reverse=True)

@@ -163,14 +163,23 @@ def test_a_doubt_is_asked_and_answered(client: Client) -> None:
 
 # --- answers before the start -----------------------------------------------------------------------------
 
-def test_answers_given_before_the_start_are_kept(client: Client) -> None:
+def test_a_first_message_that_answers_starts_the_questionnaire_and_keeps_it(client: Client) -> None:
     sender = client.new_sender("before")
     client.say(sender, "bonjour")
-    client.say(sender, "je suis chargée de mission dans une communauté d'agglo")
-    reply = client.say(sender, "/start_diagnostic")
-    assert "C'est noté" in texts(reply)
+    reply = client.say(sender, "je suis chargée de mission dans une communauté d'agglo")
+    assert "C'est noté" in texts(reply), texts(reply)
     kept = slots(client, sender)
     assert kept["actor_type"] == "collectivite" and kept["scale"] == "departement"
+    assert asked_position(reply) == "2/13"
+
+
+def test_answers_given_in_a_knowledge_question_are_kept_when_it_starts(client: Client) -> None:
+    sender = client.new_sender("before-kb")
+    client.say(sender, "bonjour")
+    client.say(sender, "on est une petite asso de quartier, vous avez des exemples d'alliances ?")
+    reply = client.say(sender, "/start_diagnostic")
+    assert "C'est noté" in texts(reply), texts(reply)
+    assert slots(client, sender)["actor_type"] == "association" and slots(client, sender)["scale"] == "local"
     assert asked_position(reply) == "2/13"
 
 

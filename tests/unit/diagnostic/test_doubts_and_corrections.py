@@ -118,3 +118,50 @@ def test_what_one_asks_about_is_not_an_answer(survey: Questionnaire) -> None:
     message = parse("des exemples d'associations", "ask_examples",
                     entities=[("partner_type", "associations", "associations")])
     assert read_before_start(survey, message) == {}
+
+
+def test_a_second_value_that_qualifies_the_first_is_not_a_doubt(survey: Questionnaire) -> None:
+    message = parse("l'accès au logement des jeunes", entities=[("theme", "logement", "logement"),
+                                                                 ("theme", "jeunesse", "jeunes")])
+    assert interpret(survey, message, "theme").answers == {"theme": "logement"}
+
+
+def test_two_values_joined_by_et_are_a_doubt(survey: Questionnaire) -> None:
+    message = parse("le logement et l'emploi", entities=[("theme", "logement", "logement"),
+                                                          ("theme", "emploi", "emploi")])
+    assert interpret(survey, message, "theme").doubts == {"theme": ("logement", "emploi")}
+
+
+@pytest.mark.parametrize(("text", "scale"), [("sur Marseille surtout", "local"), ("ds le 59", "departement"),
+                                             ("un peu partout en Bretagne", "region")])
+def test_a_place_gives_the_scale(survey: Questionnaire, text: str, scale: str) -> None:
+    assert interpret(survey, parse(text, "nlu_fallback", ranking={"nlu_fallback": 0.4}), "scale").answers == {
+        "scale": scale}
+
+
+@pytest.mark.parametrize(("text", "horizon"), [("sur 24 mois", "moyen"), ("pour les 5 à 10 ans qui viennent", "long"),
+                                               ("dans l'année, disons 6 mois", "court")])
+def test_a_duration_gives_the_horizon(survey: Questionnaire, text: str, horizon: str) -> None:
+    message = parse(text, "inform_horizon_moyen", ranking={"inform_horizon_moyen": 0.5, "inform_horizon_long": 0.4})
+    assert interpret(survey, message, "horizon").answers == {"horizon": horizon}
+
+
+def test_the_closest_training_example_answers_when_diet_gives_no_option(survey: Questionnaire) -> None:
+    """DIET read a profile statement (« inform ») and left every option of the goal near zero."""
+    message = parse("mobiliser nos salariés au service de l'intérêt général", "inform",
+                    ranking={"inform": 0.99, "inform_goal_salaries": 0.001})
+    reading = interpret(survey, message, "goal")
+    assert reading.answers == {"goal": "salaries"} and reading.how == {"goal": "example"}
+
+
+def test_a_support_structure_accompanies_others(survey: Questionnaire) -> None:
+    message = parse("on est le DLA du département", "inform", entities=[("actor_type", "accompagnement", "DLA")],
+                    ranking={"inform": 0.99})
+    assert interpret(survey, message, "support").answers["support"] == "accompagnateur"
+
+
+def test_being_accompanied_by_a_network_is_not_accompanying(survey: Questionnaire) -> None:
+    message = parse("on est accompagnés par un réseau", "inform_support_accompagne",
+                    entities=[("actor_type", "accompagnement", "réseau")],
+                    ranking={"inform_support_accompagne": 0.9, "inform_support_accompagnateur": 0.05})
+    assert interpret(survey, message, "support").answers["support"] == "accompagne"
