@@ -22,7 +22,7 @@ PAGE_SIZE = 3
 LOOKUP_KINDS = ("term", "door", "tool", "example", "support_structure")
 MIN_NAME_SIMILARITY = 0.8
 # Words that link the words of a name (« l'alliance DE la poste ») and say nothing of which entry it is.
-_LINK_WORDS = frozenset("l la le les de du des d un une et a au aux en pour sur".split())
+_LINK_WORDS = frozenset(["l", "la", "le", "les", "de", "du", "des", "d", "un", "une", "et", "a", "au", "aux", "en", "pour", "sur"])
 # What people put around the thing they ask about (« c'est quoi », « ça veut dire quoi »…).
 _QUESTION_FRAME = re.compile(
     r"\b(?:c est quoi|c quoi|cest quoi|qu est ce que c est|qu est ce que|qu est ce qu|que veut dire|que signifie|"
