@@ -18,11 +18,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import FORM_NAME, RESULT_SHOWN_SLOT, answers_from, asked_question, questionnaire
+from actions.context import FORM_NAME, RESULT_SHOWN_SLOT, answers_from, asked_question, in_thread, questionnaire
 from actions.reading import correction_events, short_name
 from actions.results import present_result
 from bot.diagnostic.answers import summarise
 from bot.settings import get_settings
+from bot.store import diagnostics
 
 RECAP = "action_recap"
 RECAP_BUTTONS = [
@@ -67,6 +68,7 @@ async def recap_or_result(dispatcher: CollectingDispatcher, tracker: Tracker, an
     """The recap, unless it is switched off or the result was already shown (then the result, at once)."""
     if tracker.get_slot(RESULT_SHOWN_SLOT) or not get_settings().recap_before_result:
         return await present_result(dispatcher, tracker, answers)
+    await in_thread(diagnostics.record_progress, tracker.sender_id, answers, None)  # every answer, none asked
     dispatcher.utter_message(text=recap_text(answers), buttons=RECAP_BUTTONS)
     return []
 
