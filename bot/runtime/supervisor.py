@@ -243,11 +243,11 @@ class Supervisor:
                 serving = False
             if serving:
                 entry.has_served = True
-                entry.ready.set()
-                if entry.down_since is not None:
+                if entry.down_since is not None:  # logged before it is seen ready, so that a waiter finds the line
                     self._log(logging.WARNING, f"{entry.spec.name} is back (pid {process.pid}): serving again "
                                                f"{time.monotonic() - entry.down_since:.1f} s after it stopped")
                     entry.down_since = None
+                entry.ready.set()
                 return
             entry.stopping.wait(self.poll_interval)
 
