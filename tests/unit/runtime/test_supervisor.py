@@ -26,7 +26,8 @@ SLEEP = "import sys, time; time.sleep(600)"
 # Starts a child of its own (as nginx starts its workers), writes the child's pid, then sleeps.
 WITH_CHILD = ("import pathlib, subprocess, sys, time; "
               "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', sys.argv[1]]); "
-              "pathlib.Path(sys.argv[2]).write_text(str(child.pid)); time.sleep(600)")
+              "written = pathlib.Path(sys.argv[2] + '.tmp'); written.write_text(str(child.pid)); "
+              "written.replace(sys.argv[2]); time.sleep(600)")
 # Lives as many seconds as its file says, then exits with code 3.
 LIFETIME = "import pathlib, sys, time; time.sleep(float(pathlib.Path(sys.argv[2]).read_text())); sys.exit(3)"
 
@@ -40,6 +41,17 @@ def left_running(marker: str) -> list[str]:
     """The command lines ``ps`` shows with ``marker``, zombies aside."""
     listing = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True, check=True).stdout
     return [line for line in listing.splitlines() if marker in line and not line.lstrip().startswith("Z")]
+
+
+def none_left(marker: str, grace: float = 3.0) -> bool:
+    """No process with ``marker`` within ``grace`` seconds: a grandchild killed with its group takes a moment to
+    die, and no one can wait for it but its parent."""
+    deadline = time.monotonic() + grace
+    while left_running(marker):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def alive(pid: int) -> bool:
@@ -68,7 +80,7 @@ def supervisor(tmp_path: Path, marker: str) -> Iterator[Supervisor]:
         yield running
     finally:
         running.stop()
-        assert left_running(marker) == []
+        assert none_left(marker)
 
 
 def test_the_delay_doubles_up_to_its_maximum() -> None:
@@ -90,7 +102,7 @@ def test_a_killed_process_is_restarted_logged_and_the_others_keep_running(
     other = supervisor.pid("two")
     killed = supervisor.kill("one")
     waited = supervisor.wait_restarted("one", killed, timeout=5)
-    assert waited < 2
+    assert waited < 5  # 0.05 s of backoff, then a Python start-up
     assert supervisor.pid("one") != killed and supervisor.is_running("one")
     assert supervisor.pid("two") == other and supervisor.is_running("two")
     [crash] = supervisor.crashes
@@ -130,11 +142,11 @@ def test_what_a_killed_process_left_in_its_group_is_killed_before_the_restart(
     child_pid.unlink()
     killed = supervisor.kill("parent")
     supervisor.wait_restarted("parent", killed, timeout=5)
-    wait_until(lambda: not alive(orphan), timeout=2)
+    wait_until(lambda: not alive(orphan), timeout=5)
     wait_until(child_pid.exists)
     assert alive(int(child_pid.read_text()))  # the new one's child
     supervisor.stop()
-    assert left_running(marker) == []
+    assert none_left(marker)
 
 
 def test_stop_ends_every_process_and_their_children(supervisor: Supervisor, marker: str, tmp_path: Path,
@@ -144,7 +156,7 @@ def test_stop_ends_every_process_and_their_children(supervisor: Supervisor, mark
     wait_until((tmp_path / "a").exists)
     assert len(left_running(marker)) == 3
     supervisor.stop()
-    assert left_running(marker) == []
+    assert none_left(marker)
     assert supervisor.crashes == [] and supervisor.processes == {}
     assert caplog.text.index("b (pid") < caplog.text.index("a (pid")  # the last started stops first
     assert "stopped with signal 15 (SIGTERM)" in caplog.text
@@ -157,9 +169,9 @@ def test_stop_during_the_backoff_delay_starts_nothing_more(tmp_path: Path, marke
     wait_until(lambda: len(supervisor.crashes) == 1)
     started = time.monotonic()
     supervisor.stop()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # not the 30 s of backoff
     time.sleep(0.3)
-    assert left_running(marker) == []
+    assert none_left(marker)
 
 
 def test_stop_while_a_process_is_starting(tmp_path: Path, marker: str) -> None:
@@ -168,8 +180,8 @@ def test_stop_while_a_process_is_starting(tmp_path: Path, marker: str) -> None:
     wait_until((tmp_path / "child").exists)
     started = time.monotonic()
     supervisor.stop()
-    assert time.monotonic() - started < 2
-    assert left_running(marker) == []
+    assert time.monotonic() - started < 5  # not the 20 s of the stop timeout
+    assert none_left(marker)
 
 
 def test_a_process_deaf_to_sigterm_is_killed_after_the_stop_timeout(tmp_path: Path, marker: str) -> None:
@@ -178,7 +190,7 @@ def test_a_process_deaf_to_sigterm_is_killed_after_the_stop_timeout(tmp_path: Pa
                                   "time.sleep(600)", marker, ready=lambda: True))
     time.sleep(0.2)  # its handler is set
     supervisor.stop()
-    assert left_running(marker) == []
+    assert none_left(marker)
     logged = (tmp_path / "supervisor.log").read_text(encoding="utf-8")
     assert "did not stop within 0.5 s; killed" in logged and "stopped with signal 9 (SIGKILL)" in logged
 
@@ -188,13 +200,13 @@ def test_a_process_that_fails_at_start_up_is_reported_not_restarted(supervisor: 
         supervisor.start_all([spec("fine", SLEEP, marker),
                               spec("broken", "import sys; sys.exit(2)", marker, ready=lambda: False)])
     assert supervisor.crashes == [] and supervisor.names == []  # and "fine" was stopped with it
-    assert left_running(marker) == []
+    assert none_left(marker)
 
 
 def test_a_process_that_never_serves_times_out_at_start_up(supervisor: Supervisor, marker: str) -> None:
     with pytest.raises(TimeoutError, match="mute did not serve within"):
         supervisor.start_all([spec("mute", SLEEP, marker, ready=lambda: False, start_timeout=0.3)])
-    assert left_running(marker) == []
+    assert none_left(marker)
 
 
 def test_slow_processes_start_together_and_are_waited_for_at_the_end(supervisor: Supervisor, marker: str,
@@ -264,4 +276,4 @@ def test_a_signal_to_the_supervisor_stops_everything_and_leaves_no_process(
     finally:
         if main.poll() is None:
             main.kill()
-    assert left_running(marker) == []
+    assert none_left(marker)
