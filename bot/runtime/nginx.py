@@ -3,10 +3,18 @@
 nginx is the public entry (``PROD_PORT``) in front of the web app, and the internal balancer of the
 Rasa servers (127.0.0.1:``PROD_PORT + 1``). It writes no access log, and its error lines, which name
 the client, are copied to the log file with the address replaced by ``-``.
+
+``python -m bot.runtime.nginx <nginx arguments>`` runs nginx with its error output copied to the standard
+output without client addresses (the systemd unit ``deploy/systemd/alliance-nginx.service``, whose output
+goes to the journal); signals are passed on to nginx, and the exit code is nginx's.
 """
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -151,3 +159,34 @@ def copy_without_client_addresses(source: IO[bytes], log_path: Path) -> None:
             log.flush()
 
 
+
+
+# What systemd (stop, reload) and an operator (log reopening, binary upgrade) send to nginx.
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
+                     signal.SIGWINCH)
+
+
+def copy_lines_without_client_addresses(source: IO[bytes], sink: IO[bytes]) -> None:
+    with source:
+        for raw in iter(source.readline, b""):
+            sink.write(without_client_address(raw.decode("utf-8", errors="replace")).encode("utf-8"))
+            sink.flush()
+
+
+def run_filtered(arguments: list[str], sink: IO[bytes], nginx: Path = NGINX) -> int:
+    """nginx with ``arguments``, its output copied to ``sink`` without client addresses, the signals this process
+    receives passed on; nginx's exit code (128 + the signal that killed it, as a shell gives)."""
+    process = subprocess.Popen([str(nginx), *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
+    for sig in FORWARDED_SIGNALS:
+        signal.signal(sig, lambda signum, _frame: process.send_signal(signum))
+    copier = threading.Thread(target=copy_lines_without_client_addresses, args=(process.stdout, sink), daemon=True)
+    copier.start()
+    returncode = process.wait()
+    # nginx's workers hold the pipe too: once its master is gone, what they wrote so far is enough.
+    copier.join(timeout=2)
+    return returncode if returncode >= 0 else 128 - returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_filtered(sys.argv[1:], sys.stdout.buffer))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -91,6 +92,27 @@ def terminate(process: subprocess.Popen, timeout: float = STOP_TIMEOUT, *, group
         process.wait(timeout=timeout)
 
 
+def answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether ``url`` answers 200 now (a readiness check of the supervisor)."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"not an http(s) URL: {url}")
+    try:
+        # The scheme is checked above, so bandit's B310 (file:// and custom schemes) does not apply.
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # nosec B310
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def accepts(port: int, host: str = LOOPBACK, timeout: float = 1.0) -> bool:
+    """Whether something accepts TCP connections on ``host:port`` now (nginx's readiness check)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
     """Poll ``url`` until it answers 200, the process dies, or ``timeout`` seconds pass."""
     if urlsplit(url).scheme not in ("http", "https"):
@@ -99,13 +121,8 @@ def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None) 
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process for {url} exited with code {process.returncode}")
-        try:
-            # The scheme is checked above, so bandit's B310 (file:// and custom schemes) does not apply.
-            with urllib.request.urlopen(url, timeout=2) as response:  # nosec B310
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+        if answers(url):
+            return
         time.sleep(0.5)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 

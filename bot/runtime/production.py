@@ -16,7 +16,10 @@ missing, loads the project database (``python -m bot.store.loader``) and starts:
   front of the web app, and an internal one on 127.0.0.1:``PROD_PORT + 1`` that
   balances ``/webhooks/`` across the Rasa servers.
 
-Every log goes to the run directory; Ctrl-C or SIGTERM stops everything.
+Every process is supervised (:mod:`.supervisor`): one that crashes is started again with backoff
+while the others keep serving, and the restart is logged to the standard error and to
+``supervisor.log``. Every log goes to the run directory; Ctrl-C or SIGTERM stops everything.
+``prepare`` and ``exec NAME`` are what the systemd units of ``deploy/systemd/`` run instead.
 :class:`Production` is what the tests (tests/production) and the benchmark
 (bench/production.py) start on their own ports and databases.
 
@@ -33,11 +36,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -57,18 +59,20 @@ from bot.runtime.nginx import (
 from bot.runtime.processes import (
     ACTIONS_LISTEN_ENV,
     DEFAULT_MODEL,
+    LOOPBACK,
     QUIET_ENV,
-    STOP_TIMEOUT,
     VENV_BIN,
+    accepts,
     actions_command,
+    answers,
     cors_origins,
     password_environment,
     rasa_run_command,
-    terminate,
     wait_for,
     web_command,
 )
 from bot.runtime.rasa_config import write_rasa_config
+from bot.runtime.supervisor import ProcessSpec, Supervisor, log_to_stderr, run_until_stopped
 
 PROD_RUN_DIR = RUN_DIR / "prod"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/alliance"
@@ -149,9 +153,9 @@ class Production:
     run_dir: Path = PROD_RUN_DIR
     env: Mapping[str, str] = field(default_factory=dict)
     public_host: str = field(default_factory=lambda: os.environ.get("PROD_HOST", ALL_INTERFACES))
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     api_token: str = ""
     widget_origins: list[str] = field(init=False, default_factory=list)
+    supervisor: Supervisor = field(init=False)
 
     def __post_init__(self) -> None:
         _load_env()
@@ -173,6 +177,7 @@ class Production:
             self.api_token = self.setting("RASA_API_TOKEN", "") or secrets.token_urlsafe(24)
         self.widget_origins = production_widget_origins(self.setting("WIDGET_ORIGINS", ""),
                                                         self.setting("PUBLIC_URL", ""))
+        self.supervisor = Supervisor(log_path=self.run_dir / "supervisor.log")
 
     # Settings and URLs -------------------------------------------------------------
 
@@ -221,20 +226,18 @@ class Production:
 
     # Processes ---------------------------------------------------------------------
 
-    def _spawn(self, name: str, command: list[str], *, client_addresses_in_output: bool = False) -> subprocess.Popen:
-        """Start ``command`` with its output in ``<name>.log``; output that may name a client's address
-        goes through :func:`copy_without_client_addresses` first."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.run_dir / f"{name}.log"
-        with open(log_path, "ab") as log:
-            process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.environment(),
-                                       stdout=subprocess.PIPE if client_addresses_in_output else log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        if client_addresses_in_output:
-            threading.Thread(target=copy_without_client_addresses, args=(process.stdout, log_path),
-                             name=f"{name}-log", daemon=True).start()
-        self.processes[name] = process
-        return process
+    @property
+    def processes(self) -> dict[str, subprocess.Popen]:
+        """The current process of each name (a restarted one has a new pid)."""
+        return self.supervisor.processes
+
+    def _spec(self, name: str, command: list[str], ready: Callable[[], bool], *, timeout: float = SERVICE_TIMEOUT,
+              wait_at_start: bool = True, client_addresses_in_output: bool = False) -> ProcessSpec:
+        """A supervised process with its output in ``<name>.log``; output that may name a client's address goes
+        through :func:`copy_without_client_addresses` first."""
+        return ProcessSpec(name, command, env=self.environment(), cwd=REPO_ROOT, log_path=self.run_dir / f"{name}.log",
+                           output_filter=copy_without_client_addresses if client_addresses_in_output else None,
+                           ready=ready, start_timeout=timeout, wait_at_start=wait_at_start)
 
     def prepare(self) -> None:
         """Create the databases if missing and load the project database (``python -m bot.store.loader``)."""
@@ -246,6 +249,7 @@ class Production:
                            stdout=log, stderr=subprocess.STDOUT, check=True, timeout=LOADER_TIMEOUT)
 
     def write_configs(self) -> tuple[Path, Path, Path]:
+        """Rasa's endpoints.yml and credentials.yml, and nginx.conf (checked by ``nginx -t``), in the run directory."""
         endpoints, credentials = write_rasa_config(
             self.run_dir, f"http://127.0.0.1:{self.action_port}/webhook", self.tracker_store_url, self.lock_store_url
         )
@@ -255,57 +259,62 @@ class Production:
                                       self.public_host), encoding="utf-8")
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.run_dir / "nginx-temp" / sub).mkdir(parents=True, exist_ok=True)
+        if not NGINX.exists():
+            raise RuntimeError(f"{NGINX} is missing: install Debian's nginx (`make run-prod` does)")
+        test = subprocess.run([*self.nginx_command(), "-t", "-q"], check=False, capture_output=True, text=True,
+                              timeout=30)
+        if test.returncode != 0:
+            raise RuntimeError(f"nginx refuses {nginx}: {without_client_address(test.stderr.strip())}")
         return endpoints, credentials, nginx
 
-    def start_actions(self) -> None:
-        process = self._spawn("actions", actions_command(self.action_port))
-        wait_for(f"http://127.0.0.1:{self.action_port}/health", SERVICE_TIMEOUT, process)
+    def nginx_command(self) -> list[str]:
+        # -e stderr: the errors nginx meets before it has read its configuration go the same way as the others.
+        return [str(NGINX), "-p", str(self.run_dir), "-e", "stderr", "-c", str(self.run_dir / "nginx.conf")]
 
-    def spawn_rasa(self, index: int) -> subprocess.Popen:
+    def actions_spec(self) -> ProcessSpec:
+        return self._spec("actions", actions_command(self.action_port),
+                          partial(answers, f"http://127.0.0.1:{self.action_port}/health"))
+
+    def rasa_spec(self, index: int) -> ProcessSpec:
+        """Rasa server ``index`` (0 for rasa1, on the first Rasa port), which loads its model while the others start."""
+        port = self.first_rasa_port + index
         # Without origins Rasa sends no CORS header at all: browsers reach it only through the web app's relay.
-        return self._spawn(f"rasa{index + 1}", rasa_run_command(
-            "bot.runtime.rasa_shared", self.model, self.api_token, self.run_dir / "endpoints.yml",
-            self.run_dir / "credentials.yml", self.rasa_ports[index], self.widget_origins,
-        ))
+        command = rasa_run_command("bot.runtime.rasa_shared", self.model, self.api_token, self.run_dir / "endpoints.yml",
+                                   self.run_dir / "credentials.yml", port, self.widget_origins)
+        return self._spec(f"rasa{index + 1}", command,
+                          partial(answers, f"http://127.0.0.1:{port}/status?token={self.api_token}"),
+                          timeout=START_TIMEOUT, wait_at_start=False)
 
-    def wait_rasa(self, index: int, timeout: float = START_TIMEOUT) -> None:
-        wait_for(f"{self.rasa_url(index)}/status?token={self.api_token}", timeout, self.processes[f"rasa{index + 1}"])
+    def web_spec(self) -> ProcessSpec:
+        return self._spec("web", web_command(), partial(answers, f"{self.web_url}/health"))
+
+    def nginx_spec(self) -> ProcessSpec:
+        # Ready when both its servers accept connections (its public /health depends on the web app).
+        public, internal = self.public_port or 8080, self.internal_port or 8081
+        host = LOOPBACK if self.public_host in (ALL_INTERFACES, LOOPBACK) else self.public_host
+        return self._spec("nginx", self.nginx_command(), lambda: accepts(public, host) and accepts(internal),
+                          client_addresses_in_output=True)
+
+    def process_specs(self) -> list[ProcessSpec]:
+        """Every supervised process, in start order (they stop in the reverse order: the entry point first).
+        A new process of the topology is one more spec here; tests/production kills each one in turn."""
+        return [self.actions_spec(), *[self.rasa_spec(index) for index in range(self.rasa_servers or 1)],
+                self.web_spec(), self.nginx_spec()]
+
+    def start_actions(self) -> None:
+        self.supervisor.start(self.actions_spec())
 
     def start_rasa(self, index: int) -> None:
         """(Re)start one Rasa server and wait until it answers."""
-        self.spawn_rasa(index)
-        self.wait_rasa(index)
-
-    def start_web(self) -> None:
-        process = self._spawn("web", web_command())
-        wait_for(f"{self.web_url}/health", SERVICE_TIMEOUT, process)
-
-    def start_nginx(self) -> None:
-        if not NGINX.exists():
-            raise RuntimeError(f"{NGINX} is missing: install Debian's nginx (`make run-prod` does)")
-        config = self.run_dir / "nginx.conf"
-        # -e stderr: the errors nginx meets before it has read its configuration go the same way as the others.
-        command = [str(NGINX), "-p", str(self.run_dir), "-e", "stderr", "-c", str(config)]
-        test = subprocess.run([*command, "-t", "-q"], check=False, capture_output=True, text=True, timeout=30)
-        if test.returncode != 0:
-            raise RuntimeError(f"nginx refuses {config}: {without_client_address(test.stderr.strip())}")
-        process = self._spawn("nginx", command, client_addresses_in_output=True)
-        wait_for(f"{self.public_url}/health", SERVICE_TIMEOUT, process)
+        self.supervisor.start(self.rasa_spec(index))
 
     def start(self) -> Production:
         """Prepare the databases, then start every process (the Rasa servers load their model in parallel)."""
         try:
             self.prepare()
             self.write_configs()
-            self.start_actions()
-            for index in range(self.rasa_servers or 1):
-                self.spawn_rasa(index)
-            self.start_web()
-            self.start_nginx()
-            with ThreadPoolExecutor(max_workers=self.rasa_servers) as pool:
-                for future in [pool.submit(self.wait_rasa, index) for index in range(self.rasa_servers or 1)]:
-                    future.result()
-            wait_for(f"{self.balancer_url}/webhooks/rest/", SERVICE_TIMEOUT, self.processes["nginx"])
+            self.supervisor.start_all(self.process_specs())
+            wait_for(f"{self.balancer_url}/webhooks/rest/", SERVICE_TIMEOUT)
         except BaseException:
             self.stop()
             raise
@@ -314,39 +323,29 @@ class Production:
     def pid(self, name: str) -> int:
         return self.processes[name].pid
 
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """Send ``sig`` to one process (e.g. ``kill -9`` a Rasa server) and reap it."""
-        process = self.processes.pop(name)
-        if process.poll() is None:
-            process.send_signal(sig)
-        process.wait(timeout=STOP_TIMEOUT)
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Send ``sig`` to one process (e.g. ``kill -9`` a Rasa server); the supervisor starts it again. Its old pid."""
+        return self.supervisor.kill(name, sig)
 
     def stop_process(self, name: str) -> None:
-        process = self.processes.pop(name, None)
-        if process is not None:
-            terminate(process)
+        """Stop one process for good (no restart) until it is started again."""
+        self.supervisor.stop([name])
 
     def stop(self) -> None:
         """Stop everything, the entry point first."""
-        order = ["nginx", "web", *[f"rasa{i + 1}" for i in range(self.rasa_servers or 1)], "actions"]
-        for name in [*order, *[name for name in self.processes if name not in order]]:
-            self.stop_process(name)
+        self.supervisor.stop()
 
     def status(self) -> dict[str, Any]:
-        return {name: process.poll() is None for name, process in self.processes.items()}
+        return {name: self.supervisor.is_running(name) for name in self.supervisor.names}
 
 
-# --- `python -m bot.runtime.production run` ---------------------------------------------------
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+# --- `python -m bot.runtime.production run | prepare | exec NAME` ---------------------------------
 
 
 def run(model: Path) -> int:
     production = Production(model=model)
     started = time.monotonic()
-    signal.signal(signal.SIGTERM, _interrupt)
+    log_to_stderr()
     print(
         f"Starting: {production.rasa_servers} Rasa server(s) on {production.rasa_ports}, actions :{production.action_port},"
         f" web app :{production.web_port}, nginx :{production.public_port} (balancer 127.0.0.1:{production.internal_port});"
@@ -355,23 +354,44 @@ def run(model: Path) -> int:
         f" {', '.join(production.widget_origins) or 'no other site (set WIDGET_ORIGINS)'}; logs in {production.run_dir}",
         flush=True,
     )
-    try:
-        production.start()
+
+    def ready() -> None:
         print(
             f"Ready in {time.monotonic() - started:.0f} s: {production.public_url}/ "
             f"(chat {production.public_url}/webhooks/rest/webhook, {production.rate_limit} requests/s per address). "
+            f"A process that stops is started again (logged here and in {production.supervisor.log_path}); "
             "Ctrl-C stops everything.",
             flush=True,
         )
-        while all(process.poll() is None for process in production.processes.values()):
-            time.sleep(1)
-        stopped = [name for name, process in production.processes.items() if process.poll() is not None]
-        print(f"{', '.join(stopped)} stopped; stopping the others (logs in {production.run_dir})", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        production.stop()
+
+    return run_until_stopped(production.supervisor, production.start, ready)
+
+
+def exec_command(name: str, production: Production) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of the process ``name`` of the topology (``rasa<N>``, ``actions``, ``web``,
+    ``nginx``), as the systemd units of deploy/systemd run it (``exec NAME``) after ``prepare``."""
+    if not production.setting("RASA_API_TOKEN", ""):
+        raise SystemExit("RASA_API_TOKEN must be set in .env: every process of the topology uses the same token")
+    if name.startswith("rasa") and name[4:].isdigit() and int(name[4:]) >= 1:
+        spec = production.rasa_spec(int(name[4:]) - 1)
+    else:
+        specs = {spec.name: spec for spec in production.process_specs()}
+        if name not in specs:
+            others = sorted(other for other in specs if not other.startswith("rasa"))
+            raise SystemExit(f"unknown process {name!r}: one of rasa<N>, {', '.join(others)}")
+        spec = specs[name]
+    command = list(spec.command)
+    if name == "nginx":  # its output through the filter that removes client addresses, to the journal
+        command = [str(VENV_BIN / "python"), "-m", "bot.runtime.nginx", *command[1:]]
+    return command, dict(spec.env or {})
+
+
+def exec_process(name: str, model: Path) -> None:
+    """Replace this process by the process ``name`` of the topology (see :func:`exec_command`)."""
+    command, environment = exec_command(name, Production(model=model))
+    os.chdir(REPO_ROOT)
+    # B606: our own fixed command (the venv's Python, or nginx), no shell.
+    os.execve(command[0], command, environment)  # nosec B606
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -379,12 +399,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Run the production topology: N Rasa servers, actions, web app and nginx (settings from .env)."
     )
-    parser.add_argument("command", choices=["run"])
+    parser.add_argument("command", choices=["run", "prepare", "exec"],
+                        help="run: the whole topology, supervised; prepare: databases and configurations, then exit; "
+                             "exec NAME: become one process of the topology (systemd units)")
+    parser.add_argument("name", nargs="?", help="with exec: rasa1, rasa2…, actions, web or nginx")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
     if shutil.which(str(NGINX)) is None:
         print(f"{NGINX} is missing: `make run-prod` installs Debian's nginx", file=sys.stderr)
         return 1
+    if args.command == "prepare":
+        production = Production(model=args.model)
+        production.prepare()
+        production.write_configs()
+        print(f"Databases ready; configurations written to {production.run_dir}", flush=True)
+        return 0
+    if args.command == "exec":
+        if not args.name:
+            parser.error("exec needs the name of a process")
+        exec_process(args.name, args.model)
     return run(args.model)
 
 

@@ -1,9 +1,10 @@
-"""Start and stop the running stack: Rasa server, action server and web app.
+"""Start, supervise and stop the running stack: Rasa server, action server and web app.
 
 ``python -m bot.runtime.stack run`` (what ``make run`` calls) writes Rasa's endpoint and
 credential files from the settings, starts the three processes, waits until
-each answers, and stops them all on Ctrl-C. The conversation tests use
-:class:`Stack` to run one shared stack on their own ports and databases.
+each answers, starts again any that crashes (:mod:`.supervisor`: backoff, logged to the
+standard error and ``.run/supervisor.log``), and stops them all on Ctrl-C or SIGTERM. The
+conversation tests use :class:`Stack` to run one shared stack on their own ports and databases.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,20 +25,24 @@ from bot.runtime.processes import (
     DEFAULT_MODEL,
     QUIET_ENV,
     actions_command,
+    answers,
     cors_origins,
     password_environment,
     rasa_run_command,
-    terminate,
-    wait_for,
     web_command,
 )
 from bot.runtime.rasa_config import write_rasa_config
+from bot.runtime.supervisor import ProcessSpec, Supervisor, log_to_stderr, run_until_stopped
 from bot.settings import get_settings
+
+RASA_START_TIMEOUT = 180.0  # seconds for the Rasa server to load its model and answer /status
+SERVICE_TIMEOUT = 60.0  # seconds for the action server and the web app
 
 
 @dataclass
 class Stack:
-    """The three processes of the assistant, on given ports, with given settings."""
+    """The three processes of the assistant, on given ports, with given settings, supervised (:mod:`.supervisor`):
+    a process that crashes is started again, the others keep serving."""
 
     rasa_port: int = 5005
     action_port: int = 5055
@@ -47,13 +51,14 @@ class Stack:
     run_dir: Path = RUN_DIR
     env: Mapping[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     api_token: str = ""
+    supervisor: Supervisor = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.api_token:
             configured = self.env.get("RASA_API_TOKEN") or get_settings().rasa_api_token
             self.api_token = configured or secrets.token_urlsafe(24)
+        self.supervisor = Supervisor(log_path=(self.log_dir or self.run_dir) / "supervisor.log")
 
     def _setting(self, name: str, default: str | None) -> str | None:
         """A setting as this stack's processes see it: its own env first, then the environment and .env."""
@@ -67,30 +72,29 @@ class Stack:
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
+    @property
+    def processes(self) -> dict[str, subprocess.Popen]:
+        """The current process of each name (a restarted one has a new pid)."""
+        return self.supervisor.processes
+
     def _environment(self) -> dict[str, str]:
         return {**QUIET_ENV, **os.environ, **self.env, **ACTIONS_LISTEN_ENV, "WEB_PORT": str(self.web_port),
                 "RASA_URL": self.rasa_url, "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook"}
 
-    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
-        output = None
-        if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=self._environment(), stdout=output, stderr=subprocess.STDOUT if output else None
-        )
-        self.processes[name] = process
-        return process
+    def _spec(self, name: str, command: list[str], ready_url: str, timeout: float) -> ProcessSpec:
+        return ProcessSpec(name, command, env=self._environment(), cwd=REPO_ROOT,
+                           log_path=self.log_dir / f"{name}.log" if self.log_dir is not None else None,
+                           ready=lambda: answers(ready_url), start_timeout=timeout)
 
-    def start_actions(self) -> None:
-        self._spawn("actions", actions_command(self.action_port))
-        wait_for(f"http://127.0.0.1:{self.action_port}/health", 60, self.processes["actions"])
+    def actions_spec(self) -> ProcessSpec:
+        return self._spec("actions", actions_command(self.action_port), f"http://127.0.0.1:{self.action_port}/health",
+                          SERVICE_TIMEOUT)
 
-    def start_web(self) -> None:
-        self._spawn("web", web_command())
-        wait_for(f"{self.web_url}/health", 60, self.processes["web"])
+    def web_spec(self) -> ProcessSpec:
+        return self._spec("web", web_command(), f"{self.web_url}/health", SERVICE_TIMEOUT)
 
-    def start_rasa(self) -> None:
+    def rasa_spec(self) -> ProcessSpec:
+        """Writes Rasa's endpoints.yml and credentials.yml, then gives the Rasa server's spec."""
         environment = {**os.environ, **self.env}
         tracker_url = environment.get("TRACKER_STORE_URL") or get_settings().tracker_store_url
         lock_url = self._setting("LOCK_STORE_URL", get_settings().lock_store_url)
@@ -99,28 +103,38 @@ class Stack:
         )
         self.env = {**self.env, **password_environment(tracker_url, lock_url)}
         origins = cors_origins(self._setting("WIDGET_ORIGINS", None) or ",".join(get_settings().widget_origins))
-        self._spawn("rasa", rasa_run_command("bot.runtime.rasa_launcher", self.model, self.api_token, endpoints, credentials,
-                                             self.rasa_port, origins))
-        wait_for(f"{self.rasa_url}/status?token={self.api_token}", 180, self.processes["rasa"])
+        command = rasa_run_command("bot.runtime.rasa_launcher", self.model, self.api_token, endpoints, credentials,
+                                   self.rasa_port, origins)
+        return self._spec("rasa", command, f"{self.rasa_url}/status?token={self.api_token}", RASA_START_TIMEOUT)
+
+    def process_specs(self) -> list[ProcessSpec]:
+        """Every process, in start order (they stop in the reverse order)."""
+        return [self.actions_spec(), self.web_spec(), self.rasa_spec()]
+
+    def start_actions(self) -> None:
+        self.supervisor.start(self.actions_spec())
+
+    def start_web(self) -> None:
+        self.supervisor.start(self.web_spec())
+
+    def start_rasa(self) -> None:
+        self.supervisor.start(self.rasa_spec())
 
     def start(self) -> Stack:
-        self.start_actions()
-        self.start_web()
-        self.start_rasa()
+        """Start every process and wait until each serves; on a failure, stop them all and raise."""
+        self.supervisor.start_all(self.process_specs())
         return self
 
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Send ``sig`` to one process (``kill -9``, for the tests); the supervisor starts it again. Its old pid."""
+        return self.supervisor.kill(name, sig)
+
     def stop_process(self, name: str) -> None:
-        process = self.processes.pop(name, None)
-        if process is not None:
-            terminate(process)
+        """Stop one process for good (no restart) until its ``start_…`` is called."""
+        self.supervisor.stop([name])
 
     def stop(self) -> None:
-        for name in ("rasa", "web", "actions"):
-            self.stop_process(name)
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+        self.supervisor.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,23 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stack = Stack(model=args.model)
     started = time.monotonic()
-    # `kill` (SIGTERM) stops everything like Ctrl-C does.
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        stack.start()
+    log_to_stderr()
+
+    def ready() -> None:
         print(
             f"Ready in {time.monotonic() - started:.0f} s: Rasa REST {stack.rasa_url}/webhooks/rest/webhook, "
-            f"actions :{stack.action_port}, web {stack.web_url}. Ctrl-C stops everything.",
+            f"actions :{stack.action_port}, web {stack.web_url}. A process that stops is started again "
+            f"(logged here and in {stack.supervisor.log_path}); Ctrl-C stops everything.",
             flush=True,
         )
-        while all(process.poll() is None for process in stack.processes.values()):
-            time.sleep(1)
-        print("a process stopped; stopping the others", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        stack.stop()
+
+    # Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) stop everything.
+    return run_until_stopped(stack.supervisor, stack.start, ready)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from bot.paths import REPO_ROOT
 from bot.runtime.nginx import copy_without_client_addresses, nginx_config, without_client_address
 from bot.runtime.processes import rasa_run_command
-from bot.runtime.production import Production, production_widget_origins, redacted
+from bot.runtime.production import Production, exec_command, production_widget_origins, redacted
 
 # Lines as Debian's nginx 1.22 writes them (a refusal by limit_req, an upstream failure), IPv4 and IPv6.
 LIMITED = ('2026/12/02 21:03:11 [error] 4242#4242: *17 limiting requests, excess: 20.980 by zone "chat", '
@@ -89,3 +93,60 @@ def test_rasa_reads_every_argument_of_its_command(token: str, cors: list[str], t
     assert (args.interface, args.port) == ("127.0.0.1", 5006)
     assert args.cors == (cors or None)
     assert args.endpoints == str(tmp_path / "endpoints.yml")
+
+
+def test_the_topology_is_a_list_of_supervised_processes_stopped_entry_point_first(tmp_path: Path) -> None:
+    production = Production(rasa_servers=3, run_dir=tmp_path, env={"RASA_API_TOKEN": "t"})
+    specs = production.process_specs()
+    assert [spec.name for spec in specs] == ["actions", "rasa1", "rasa2", "rasa3", "web", "nginx"]
+    # The Rasa servers load their model together while the others start; everything logs into the run directory.
+    assert [spec.name for spec in specs if not spec.wait_at_start] == ["rasa1", "rasa2", "rasa3"]
+    assert all(spec.log_path == tmp_path / f"{spec.name}.log" and spec.ready is not None for spec in specs)
+    nginx = specs[-1]
+    assert nginx.output_filter is copy_without_client_addresses
+
+
+def test_systemd_units_run_each_process_with_the_topology_s_command_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RASA_API_TOKEN", raising=False)
+    production = Production(rasa_servers=2, run_dir=tmp_path, env={"RASA_API_TOKEN": "t", "WIDGET_ORIGINS": ""})
+    command, environment = exec_command("rasa3", production)  # a third machine-wide instance: its own port
+    assert command[1:4] == ["-m", "bot.runtime.rasa_shared", "run"] and command[command.index("--port") + 1] == "5007"
+    assert "--auth-token=t" in command and environment["RASA_API_TOKEN"] == "t"
+    command, environment = exec_command("actions", production)
+    assert command[1:3] == ["-m", "rasa_sdk"] and environment["SANIC_HOST"] == "127.0.0.1"
+    command, _ = exec_command("nginx", production)
+    assert command[1:3] == ["-m", "bot.runtime.nginx"] and command[-1] == str(tmp_path / "nginx.conf")
+    with pytest.raises(SystemExit, match="unknown process 'rasa'"):
+        exec_command("rasa", production)
+    with pytest.raises(SystemExit, match="RASA_API_TOKEN must be set"):
+        exec_command("web", Production(run_dir=tmp_path, env={"RASA_API_TOKEN": ""}))
+
+
+FAKE_NGINX = """
+import os, signal, sys, time
+print('[error] limiting requests, client: 203.0.113.7, server: , request: "POST /webhooks/rest/webhook"', flush=True)
+signal.signal(signal.SIGHUP, lambda *_: print('[notice] reconfiguring', flush=True))
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+print('ready', flush=True)
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_nginx_under_systemd_logs_without_addresses_and_gets_the_signals(tmp_path: Path) -> None:
+    """``python -m bot.runtime.nginx``, with a fake nginx: output filtered, SIGHUP (reload) and SIGTERM passed on."""
+    fake = tmp_path / "nginx.py"
+    fake.write_text(FAKE_NGINX, encoding="utf-8")
+    code = (f"import sys; from pathlib import Path; from bot.runtime.nginx import run_filtered; "
+            f"sys.exit(run_filtered([{str(fake)!r}], sys.stdout.buffer, nginx=Path(sys.executable)))")
+    wrapper = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, cwd=REPO_ROOT)
+    assert wrapper.stdout is not None
+    lines = [wrapper.stdout.readline().decode(), wrapper.stdout.readline().decode()]
+    wrapper.send_signal(signal.SIGHUP)
+    lines.append(wrapper.stdout.readline().decode())
+    wrapper.send_signal(signal.SIGTERM)
+    assert wrapper.wait(timeout=10) == 0
+    assert "client: -," in lines[0] and "203.0.113.7" not in lines[0]
+    assert lines[1:] == ["ready\n", "[notice] reconfiguring\n"]
