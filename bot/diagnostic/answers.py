@@ -405,7 +405,8 @@ class _Reading:
 
     def asked_question(self, intent: str | None, parse: Mapping[str, Any]) -> None:
         question = self.question
-        assert question is not None
+        if question is None:
+            return
         if question.id in PARTNER_QUESTIONS:
             value, candidates = _partner_answer(question, for_question(self.found, question.id, PARTNER_ENTITY))
             if value is not None:
