@@ -35,10 +35,19 @@ from bot.knowledge.reasons import Labels
 from bot.knowledge.search import filters_from
 from bot.result.build import rank_for
 
+# A question about a door that asks for its tools, examples or support (« quels outils pour l'engagement des
+# salariés ? ») is answered by that list, filtered on the door.
+LIST_CUES = {
+    "tool": re.compile(r"\b(?:outil|outils|ressource|ressources|kit|kits|guide|guides|methode|methodes|boite a outils)\b"),
+    "example": re.compile(r"\b(?:exemple|exemples|cas|initiative|initiatives|realisation|realisations)\b"),
+    "support_structure": re.compile(r"\b(?:accompagner|accompagnement|aider|aide|appui|soutien|tourner)\b"),
+}
 FIGURE_CUES = re.compile(r"\b(?:combien|chiffre|chiffres|nombre|pourcentage|pourcent|part|taux|statistique)s?\b|%|\d")
 MORE_PAYLOADS = {"example": "/more_examples", "tool": "/more_tools", "support_structure": "/ask_support"}
 # A question names the entry it asks about when that name covers at least this share of its meaningful words.
 NAMED_SHARE = 0.5
+# A general question's second-best entry is shown too when its score is this close to the best one's.
+CLOSE_SCORE = 0.05
 LIST_TITLES = {
     "example": "Des exemples d'alliances",
     "tool": "Des outils",
@@ -254,13 +263,20 @@ def answer_in_general(dispatcher: CollectingDispatcher, text: str) -> list[Event
     one it asks about is found by meaning, not by the first name it contains."""
     subject = kb.subject_of(text)
     entry = kb.lookup(catalogue(), subject, loose=False)
-    if entry is None or kb.coverage(entry, subject) < NAMED_SHARE:
-        hits = search_index(GENERAL_KINDS).search(text, limit=1)
-        entry = hits[0].entry if hits else entry
-    if entry is None:
-        dispatcher.utter_message(response="utter_no_results")
-        return []
-    return answer_named_entry(dispatcher, entry)
+    if entry is not None and kb.coverage(entry, subject) >= NAMED_SHARE:
+        return answer_named_entry(dispatcher, entry)
+    hits = search_index(GENERAL_KINDS).search(text, limit=2)
+    if not hits:
+        if entry is None:
+            dispatcher.utter_message(response="utter_no_results")
+            return []
+        return answer_named_entry(dispatcher, entry)
+    close = [hit.entry for hit in hits if hit.score >= hits[0].score - CLOSE_SCORE]
+    if len(close) == 1:
+        return answer_named_entry(dispatcher, close[0])
+    # Two entries answer about as well: the first in full, the other in one line, rather than a guess.
+    dispatcher.utter_message(text="\n".join([kb.describe(close[0]), "Voyez aussi :", kb.list_line(close[1])]))
+    return [SlotSet(LAST_SOURCES_SLOT, kb.sources_of(close))]
 
 
 class KeyFigure(Action):
@@ -339,6 +355,11 @@ class DescribeDoor(Action):
                           if e.get("entity") == "door"), default=0)
         if entry is not None and len(entry.title) > door_words + 10:
             return answer_named_entry(dispatcher, entry)  # « le kit l'ODD 17 en pratique » names a tool
+        asked = next((kind for kind, cue in LIST_CUES.items() if cue.search(normalise(text))), None)
+        if asked is not None:
+            listing = {"kind": asked, "query": text, "filters": {"doors": [door_id]}, "offset": 0,
+                       "title": f"{LIST_TITLES[asked]} pour la porte « {questionnaire().door(door_id).label} » :"}
+            return show_listing(dispatcher, tracker, listing)
         door = questionnaire().door(door_id)
         profile = catalogue().get("door", door_id)
         if profile is None:

@@ -44,7 +44,7 @@ def subject_of(question: str) -> str:
 
 
 def names_of(entry: Entry) -> list[str]:
-    names = [entry.title, entry.id.replace("_", " ")] + list(entry.get("aliases") or [])
+    names = [*entry.names, entry.id.replace("_", " ")]
     if entry.kind == "door":
         names.append(entry.get("label", ""))
     return [normalise(name) for name in names if name]

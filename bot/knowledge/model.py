@@ -39,7 +39,23 @@ TAG_FIELDS = ("doors", "actor_types", "themes", "scale", "levels")
 ROLES = ("reference",)
 SUMMARY_MAX = 150
 STEP_TITLE_MAX = 70
-STEP_TOOLS = (1, 3)  # a step names between 1 and 3 tools
+STEP_TOOLS = (1, 3)
+_QUOTED = re.compile(r"«\s*([^«»]{4,}?)\s*»")
+_BRACKETED = re.compile(r"\(([^()]{2,})\)")
+_BRACKETED_PART = re.compile(r"\s*\([^()]*\)")
+_ACRONYM = re.compile(r"^[A-ZÉ][A-ZÉ0-9]{1,9}$")
+# Words that do not tell one entry from another: a quoted name needs three others to name its entry alone
+# (« faire alliance » or « Co-construction territoriale » name a whole subject, not one tool).
+_COMMON_WORDS = frozenset([
+    "l", "la", "le", "les", "de", "du", "des", "d", "un", "une", "et", "à", "au", "aux", "en", "pour", "sur",
+    "&", "-", ":", "?", "!", "quel", "quels", "quelle", "quelles",
+    "outil", "outils", "alliance", "alliances", "partenariat", "partenariats", "faire",
+])
+
+
+def _distinctive(name: str) -> bool:
+    words = [word for word in re.split(r"[\s']+", name.lower()) if word and word not in _COMMON_WORDS]
+    return len(words) >= 3  # a step names between 1 and 3 tools
 
 
 class KnowledgeError(ValueError):
@@ -78,6 +94,21 @@ class Entry:
         return self.fields.get(name, default)
 
     @property
+    def names(self) -> tuple[str, ...]:
+        """Every way the entry may be named: its title, its ``aliases``, and the shorter names its title holds,
+        since people name a long title by a part of it: a distinctive quoted name (« Les partenariats qui
+        changent le monde » for the MOOC), an acronym in brackets or the words an acronym stands for (« RNMA »),
+        the title without its brackets."""
+        names = [self.title, *(self.get("aliases") or [])]
+        names += [quoted for quoted in _QUOTED.findall(self.title) if _distinctive(quoted)]
+        for bracketed in _BRACKETED.findall(self.title):
+            outside = _BRACKETED_PART.sub("", self.title).strip()
+            if _ACRONYM.match(bracketed) or _ACRONYM.match(outside):
+                names.append(bracketed)
+            names.append(outside)
+        return tuple(dict.fromkeys(name.strip() for name in names if name.strip()))
+
+    @property
     def recommendable(self) -> bool:
         """False for a reference (``role: reference``): it answers questions but is never recommended."""
         return self.get("role") not in ROLES
@@ -105,14 +136,14 @@ SPECS = (
     KindSpec("door", "doors.yml", "doors", "label", "description",
              ("id", "label", "description", "suits", "toolbox", "objective", "source"), ("missing",)),
     KindSpec("tool", "tools.yml", "tools", "name", "description", ("id", "name", "kind", "description", "source"),
-             ("publisher", "year", "url", "role", "summary"), (*TAG_FIELDS, "dimensions"), ("doors", "dimensions"),
+             ("publisher", "year", "url", "role", "summary", "aliases"), (*TAG_FIELDS, "dimensions"), ("doors", "dimensions"),
              ("toolbox", "guide", "kit", "mooc", "training", "study", "report", "platform", "fund", "charter", "law",
               "programme", "observatory", "event", "method"), (("summary", SUMMARY_MAX),), True),
     KindSpec("example", "examples.yml", "examples", "name", "description", ("id", "name", "description", "source"),
-             ("members", "territory", "places", "year", "figures", "url", "role", "summary"), TAG_FIELDS,
+             ("members", "territory", "places", "year", "figures", "url", "role", "summary", "aliases"), TAG_FIELDS,
              ("doors", "actor_types"), (), (("summary", SUMMARY_MAX),), True),
     KindSpec("support_structure", "support_structures.yml", "support_structures", "name", "description",
-             ("id", "name", "kind", "description", "source"), ("helps", "publisher", "url", "year", "summary"),
+             ("id", "name", "kind", "description", "source"), ("helps", "publisher", "url", "year", "summary", "aliases"),
              TAG_FIELDS, (), ("network", "support_body", "funder", "public_body", "platform"),
              (("summary", SUMMARY_MAX),), True),
     KindSpec("term", "glossary.yml", "glossary", "term", "definition", ("id", "term", "definition", "source"),
@@ -234,6 +265,9 @@ class _Reader:
                 raise self.fail(entry_id, f"field '{name}': {len(value.strip())} characters, at most {maximum}")
         if spec.needs_summary and role not in ROLES and "summary" not in raw:
             raise self.fail(entry_id, "field 'summary' is missing")
+        aliases = raw.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(alias, str) and alias.strip() for alias in aliases):
+            raise self.fail(entry_id, f"field 'aliases': expected a list of names, got {aliases!r}")
         if "url" in raw and (not isinstance(raw["url"], str) or not raw["url"] or any(c.isspace() for c in raw["url"])):
             raise self.fail(entry_id, f"field 'url': expected an address without spaces, got {raw['url']!r}")
         if spec.kind == "step":

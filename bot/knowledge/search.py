@@ -137,7 +137,7 @@ class SearchIndex:
         self.stems = [stems(entry_text(entry), question_words) for entry in self.entries]
         self.places = [entry_places(entry) for entry in self.entries]
         self.known_places = sorted({place for places in self.places for place in places}, key=len, reverse=True)
-        self.names = [[normalise(name) for name in (entry.title, *(entry.get("aliases") or [])) if len(normalise(name)) > 2]
+        self.names = [[normalise(name) for name in entry.names if len(normalise(name)) > 2]
                       for entry in self.entries]
 
     def places_in(self, query: str) -> set[str]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from bot.diagnostic.questionnaire import load_questionnaire
+from bot.knowledge.model import load_catalogue
 from tests.client import Client, asked_position, buttons, payload, texts
 
 
@@ -25,6 +29,16 @@ def test_one_door_in_the_middle(client: Client) -> None:
     sender = at_question_three(client, "door")
     reply = client.say(sender, '/ask_door{"door": "odd"}')
     assert "La contribution aux ODD" in texts(reply)
+    assert asked_position(reply) == "3/13"
+
+
+def test_tools_of_one_door_are_listed_from_that_door(client: Client) -> None:
+    sender = at_question_three(client, "door-tools")
+    reply = client.say(sender, "quels outils pour l'engagement des salariés ?")
+    listed = re.findall(r"^- \*\*(.+?)\*\*", texts(reply), flags=re.MULTILINE)
+    assert "Des outils" in texts(reply) and listed, texts(reply)
+    tools = {entry.title: entry for entry in load_catalogue(load_questionnaire()).of("tool")}
+    assert all(tools[title].tagged("doors", "salaries") for title in listed), listed
     assert asked_position(reply) == "3/13"
 
 

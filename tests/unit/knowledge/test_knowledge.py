@@ -124,6 +124,24 @@ def test_figures_have_a_value_a_year_and_what_they_measure(loaded: Catalogue) ->
     assert all(entry.title and entry.text for entry in loaded.of("figure"))
 
 
+def _entry(title: str, **fields: object) -> Entry:
+    return Entry("tool", "t", title, "texte", next(iter(load_catalogue(load_questionnaire()).all())).source, {}, fields)
+
+
+def test_a_long_title_is_also_named_by_its_distinctive_parts() -> None:
+    mooc = _entry("MOOC « Les partenariats qui changent le monde : alliances innovantes »")
+    assert "Les partenariats qui changent le monde : alliances innovantes" in mooc.names
+    # A quoted subject (« faire alliance », a door's name) names a whole subject, not this one entry.
+    assert _entry("Kit méthodologique sur le « faire alliance »").names == ("Kit méthodologique sur le « faire alliance »",)
+    assert "Co-construction territoriale" not in _entry("Boîte à outils « Co-construction territoriale »").names
+    # An acronym names its entry, and so do the words it stands for; a bracketed place or year does not.
+    assert {"RNMA", "Réseau national des maisons des associations"} <= set(
+        _entry("Réseau national des maisons des associations (RNMA)").names)
+    assert "DJEPVA" in _entry("DJEPVA (Direction de la jeunesse)").names
+    assert "2019" not in _entry("Étude IMPACT-Citoyens (2019)").names
+    assert "Le kit" in _entry("Kit « l'ODD 17 en pratique »", aliases=["Le kit"]).names
+
+
 @pytest.fixture()
 def knowledge_copy(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
@@ -157,6 +175,7 @@ def _break(folder: Path, file: str, change) -> None:  # type: ignore[no-untyped-
         ("steps.yml", lambda d: d["steps"][0].update(tools=["nowhere"]), "field 'tools': unknown tool id 'nowhere'"),
         ("steps.yml", lambda d: d["steps"][0].update(levels=["expert"]), "unknown level id 'expert'"),
         ("steps.yml", lambda d: d["steps"][0].update(source="003 L2020"), "field 'source': expected"),
+        ("tools.yml", lambda d: d["tools"][0].update(aliases="le kit"), "field 'aliases': expected a list of names"),
     ],
 )
 def test_bad_content_is_refused_naming_file_entry_and_field(knowledge_copy: Path, file: str, change, message: str) -> None:  # type: ignore[no-untyped-def]
