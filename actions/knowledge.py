@@ -43,9 +43,13 @@ LIST_CUES = {
     "support_structure": re.compile(r"\b(?:accompagner|accompagnement|aider|aide|appui|soutien|tourner)\b"),
 }
 FIGURE_CUES = re.compile(r"\b(?:combien|chiffre|chiffres|nombre|pourcentage|pourcent|part|taux|statistique)s?\b|%|\d")
+# Entries a list question may name outright; a term or a door it names is what the list is about.
+LISTED_KINDS = ("tool", "example", "support_structure")
 MORE_PAYLOADS = {"example": "/more_examples", "tool": "/more_tools", "support_structure": "/ask_support"}
 # A question names the entry it asks about when that name covers at least this share of its meaningful words.
 NAMED_SHARE = 0.5
+# A search score this high means the entry is about what was asked (a name or most of the words in common).
+MEANING_SCORE = 1.2
 # A general question's second-best entry is shown too when its score is this close to the best one's.
 CLOSE_SCORE = 0.05
 LIST_TITLES = {
@@ -130,10 +134,13 @@ class _Listing(Action):
         if clicked:
             text = ""
         entry = named_entry(text)
-        if entry is not None and kb.coverage(entry, kb.subject_of(text)) >= NAMED_SHARE:
+        filters = _entity_filters(tracker) if self.use_entity_filters else {}
+        if entry is not None and entry.kind == "door":
+            filters = {**filters, "doors": [entry.id]}  # « des outils pour l'engagement des salariés »
+        elif (entry is not None and entry.kind in LISTED_KINDS
+              and kb.coverage(entry, kb.subject_of(text)) >= NAMED_SHARE):
             return answer_named_entry(dispatcher, entry)  # « le kit l'ODD 17 en pratique c'est quoi » names a tool
-        listing = {"kind": self.kind, "query": "" if self.continue_previous else text,
-                   "filters": _entity_filters(tracker) if self.use_entity_filters else {}, "offset": 0}
+        listing = {"kind": self.kind, "query": "" if self.continue_previous else text, "filters": filters, "offset": 0}
         if self.kind == "example":
             listing.update(place_without_example(text))
         return show_listing(dispatcher, tracker, listing)
@@ -214,6 +221,12 @@ class Define(Action):
         text = (tracker.latest_message or {}).get("text") or ""
         subject = kb.subject_of(text)
         entry = kb.lookup(catalogue(), subject)
+        if entry is None or kb.coverage(entry, subject) < NAMED_SHARE:
+            # No name fits the question's words (a loose match is a spelling guess): an entry close enough in
+            # meaning answers it better (« définition du mécénat » → « Mécénat de compétences » if no other).
+            hits = search_index(GENERAL_KINDS).search(text, limit=1)
+            if hits and hits[0].score >= MEANING_SCORE:
+                entry = hits[0].entry
         if entry is None:
             dispatcher.utter_message(response="utter_unknown_subject", subject=subject or text[:60])
             return []
