@@ -2,6 +2,7 @@
 
 - :mod:`.db`: the one way into the database (engine from the settings, a session per unit of work);
 - :mod:`.tables`: the SQLAlchemy tables;
+- :mod:`.analytics_tables`: the anonymous usage tables the owner's console reads;
 - :mod:`.diagnostics`: the diagnostics repository (progress, result, API state);
 - :mod:`.loader`: ``python -m bot.store.loader``, the questionnaire and knowledge YAML into the database;
 - :mod:`.privacy`: erasure on request and the retention purge (``python -m bot.store.privacy``).

@@ -29,17 +29,22 @@ ALLOWED: dict[str, set[str]] = {
     "bot.store": {"bot.diagnostic", "bot.knowledge", "bot.settings"},
     "bot.workshops": {"bot.diagnostic", "bot.store", "bot.settings"},
     "bot.result": {"bot.diagnostic", "bot.knowledge"},
-    "bot.web": {"bot.diagnostic", "bot.knowledge", "bot.result", "bot.store", "bot.workshops", "bot.settings"},
+    "bot.web": {"bot.diagnostic", "bot.knowledge", "bot.result", "bot.store", "bot.workshops", "bot.settings",
+                "bot.analytics", "bot.console"},
+    "bot.analytics": {"bot.diagnostic", "bot.store", "bot.settings"},
+    "bot.console": {"bot.diagnostic", "bot.knowledge", "bot.store", "bot.analytics", "bot.settings"},
     "bot.runtime": {"bot.settings"},
-    "actions": {"bot.diagnostic", "bot.knowledge", "bot.result", "bot.store", "bot.workshops", "bot.settings"},
+    "actions": {"bot.diagnostic", "bot.knowledge", "bot.result", "bot.store", "bot.workshops", "bot.settings",
+                "bot.analytics"},
     "bench": {"bot.diagnostic", "bot.knowledge", "bot.store", "bot.workshops", "bot.settings", "bot.runtime",
+              "bot.analytics", "bot.console",
               "tests"},
 }
 # Third-party frameworks that only some layers may use.
 FRAMEWORKS = {"rasa": {"bot.runtime", "bench"}, "rasa_sdk": {"actions"}, "sanic": {"bot.web"},
               "jinja2": {"bot.web"}, "aiohttp": {"bot.web", "bot.runtime", "bench"},
-              "sqlalchemy": {"bot.store", "bot.workshops", "bot.runtime", "bench"}}
-DOMAIN = ("bot.diagnostic", "bot.knowledge", "bot.result", "bot.store", "bot.workshops")
+              "sqlalchemy": {"bot.store", "bot.workshops", "bot.runtime", "bench", "bot.analytics", "bot.console"}}
+DOMAIN = ("bot.diagnostic", "bot.knowledge", "bot.result", "bot.store", "bot.workshops", "bot.analytics", "bot.console")
 
 
 def modules() -> Iterator[tuple[str, Path]]:
