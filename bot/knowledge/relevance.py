@@ -6,10 +6,11 @@ The criteria (``FITS``) and their weights (``TOOL_WEIGHTS``, ``EXAMPLE_WEIGHTS``
   or only with the runner-up door;
 - ``level``: the nearest tagged level; a neighbouring level counts half;
 - ``dimension`` (tools): strengthens the user's weakest dimension (the next weakest counts less);
-- ``actor``, ``partners``: made for the user's kind of actor; an example that brings together the
-  partners the user wishes for;
+- ``actor``, ``partners``: made for the user's kind of actor (a neighbouring kind counts a little: a
+  foundation finds some use in what is made for companies, whose foundations many are); an entry made for
+  the partners the user wishes for, or an example that brings them together;
 - ``theme``, ``scale``: the user's own issue and scale; a general entry sits in between, an entry
-  about another issue scores nothing;
+  about another issue scores nothing, and one about many issues counts less than one about the user's alone;
 - ``practical`` (tools): a tool to act with (a toolbox, a method) before a document to read (a study);
 - ``words``: how close the entry is, by meaning, to what the user typed and to their issue
   (``related``: a score per entry id from the search index), rescaled over the candidates.
@@ -39,17 +40,23 @@ RUNNER_UP_FIT = 0.35
 SECOND_DIMENSION_FIT = 0.5
 UNTAGGED_FIT = 0.5  # an entry that says nothing about a criterion: neither a match nor a mismatch
 GENERAL_THEME_FIT = 0.4
+# An entry about four issues is hardly about any one of them: its theme match counts as little as a general one.
+THEME_SPREAD = 3
+# Kinds of actor close enough that what is made for one is of some use to the other: foundations and endowment
+# funds are often those of companies (fondations d'entreprise) and act through them (mécénat, their employees).
+ACTOR_NEIGHBOURS: dict[str, frozenset[str]] = {"fondation": frozenset({"entreprise"})}
+NEIGHBOUR_ACTOR_FIT = 0.3
 # The partners a user wishes for (partners_wanted) as the actor types of an example's members.
 WISHED_ACTORS = {"associations": {"association"}, "entreprises": {"entreprise"}, "publics": {"collectivite"}}
 
 # How directly a kind of tool lets someone act: a toolbox, a kit or a method is used; a study or a report is
 # read; a platform, a fund or a programme is somewhere in between.
-PRACTICAL = {"toolbox": 1.0, "kit": 1.0, "method": 1.0, "mooc": 1.0, "training": 1.0, "charter": 1.0, "guide": 0.8,
-             "platform": 0.5, "fund": 0.4, "programme": 0.4, "report": 0.2, "study": 0.2, "observatory": 0.2}
+PRACTICAL = {"toolbox": 1.0, "kit": 1.0, "method": 1.0, "mooc": 1.0, "charter": 1.0, "guide": 0.7, "platform": 0.5,
+             "training": 0.4, "fund": 0.4, "programme": 0.4, "report": 0.4, "study": 0.2, "observatory": 0.2}
 
-TOOL_WEIGHTS = {"door": 2.75, "level": 2.75, "dimension": 1.0, "actor": 2.4, "partners": 0.0, "theme": 0.9,
-                "scale": 1.75, "words": 0.6, "practical": 0.6}
-EXAMPLE_WEIGHTS = {"door": 3.0, "level": 1.0, "dimension": 0.0, "actor": 1.5, "partners": 0.5, "theme": 2.5,
+TOOL_WEIGHTS = {"door": 2.75, "level": 2.75, "dimension": 1.0, "actor": 2.4, "partners": 1.0, "theme": 0.0,
+                "scale": 1.3, "words": 0.6, "practical": 0.6}
+EXAMPLE_WEIGHTS = {"door": 2.25, "level": 0.75, "dimension": 0.0, "actor": 1.5, "partners": 0.5, "theme": 2.5,
                    "scale": 1.5, "words": 2.0, "practical": 0.0}
 FITS = tuple(TOOL_WEIGHTS)
 
@@ -97,7 +104,9 @@ def actor_fit(entry: Entry, profile: UserProfile) -> float:
     actors = entry.tags.get("actor_types", ())
     if profile.actor_type is None or not actors:
         return UNTAGGED_FIT
-    return specificity(len(actors), len(ACTOR_TYPES)) if profile.actor_type in actors else 0.0
+    if profile.actor_type in actors:
+        return specificity(len(actors), len(ACTOR_TYPES))
+    return NEIGHBOUR_ACTOR_FIT if ACTOR_NEIGHBOURS.get(profile.actor_type, frozenset()) & set(actors) else 0.0
 
 
 def partners_fit(entry: Entry, profile: UserProfile) -> float:
@@ -116,7 +125,7 @@ def theme_fit(entry: Entry, profile: UserProfile) -> float:
         return UNTAGGED_FIT
     if not themes:
         return GENERAL_THEME_FIT
-    return 1.0 if profile.theme in themes else 0.0
+    return specificity(len(themes), THEME_SPREAD) if profile.theme in themes else 0.0
 
 
 def words_fits(entries: Sequence[Entry], related: Mapping[str, float]) -> dict[str, float]:
