@@ -38,6 +38,7 @@ SCALE_DISTANCE_FIT = (1.0, 0.6, 0.2, 0.0)
 LEAST_SPECIFIC = 0.6
 RUNNER_UP_FIT = 0.35
 SECOND_DIMENSION_FIT = 0.5
+MIN_CARRIER_SHARE = 0.02  # a tag value carried by fewer of the entries than this cannot rank them
 UNTAGGED_FIT = 0.5  # an entry that says nothing about a criterion: neither a match nor a mismatch
 GENERAL_THEME_FIT = 0.4
 # An entry about four issues is hardly about any one of them: its theme match counts as little as a general one.
@@ -138,9 +139,11 @@ def words_fits(entries: Sequence[Entry], related: Mapping[str, float]) -> dict[s
 
 
 def _uninformative(entries: Sequence[Entry], tag: str, value: str | None) -> bool:
-    """True when no entry carries ``value`` for ``tag``: the tag cannot tell the entries apart for this user
-    (no tool is tagged for « un autre type d'acteur »), so the criterion is left neutral."""
-    return value is not None and not any(value in entry.tags.get(tag, ()) for entry in entries)
+    """True when no entry, or hardly any (fewer than :data:`MIN_CARRIER_SHARE` of them), carries ``value`` for
+    ``tag``: the tag cannot tell the entries apart for this user (one tool of 60 is tagged for « un autre type
+    d'acteur », the citizens of one study: a match would lift that one alone), so the criterion is left neutral."""
+    carriers = sum(value in entry.tags.get(tag, ()) for entry in entries)
+    return value is not None and (carriers == 0 or carriers < MIN_CARRIER_SHARE * len(entries))
 
 
 def assess(entries: Sequence[Entry], profile: UserProfile, related: Mapping[str, float],

@@ -92,9 +92,9 @@ def test_an_example_about_many_issues_counts_less_than_one_about_the_users_alone
 
 def test_a_foundation_finds_some_use_in_what_is_made_for_companies() -> None:
     foundation = replace(PROFILE, actor_type="fondation")
-    entries = [tool(name, doors=["territoire"], actor_types=[actor])
-               for name, actor in (("own", "fondation"), ("companies", "entreprise"), ("other", "collectivite"))]
-    own, companies, other = (item.score for item in assess(entries, foundation, {}, TOOL_WEIGHTS))
+    entries = [tool(name, doors=["territoire"], actor_types=[actor]) for name, actor in (
+        ("own", "fondation"), ("companies", "entreprise"), ("other", "collectivite"), ("own too", "fondation"))]
+    own, companies, other, _ = (item.score for item in assess(entries, foundation, {}, TOOL_WEIGHTS))
     assert own > companies > other
 
 
@@ -103,6 +103,13 @@ def test_a_criterion_that_no_entry_carries_is_left_neutral() -> None:
     general, other = scores_of(example("general", doors=["territoire"]),
                                example("other", doors=["territoire"], themes=["logement"]))
     assert general == other
+
+
+def test_a_criterion_that_a_single_entry_of_many_carries_is_left_neutral() -> None:
+    """One entry of sixty is tagged with the user's issue: a match would lift that one alone."""
+    alone, general, *_ = scores_of(example("alone", doors=["territoire"], themes=["sante"]),
+                                   *(example(f"general {number}", doors=["territoire"]) for number in range(59)))
+    assert alone == general
 
 
 def test_the_users_words_lift_the_entries_closest_in_meaning(labels: Labels) -> None:
