@@ -7,8 +7,8 @@ The criteria (``FITS``) and their weights (``TOOL_WEIGHTS``, ``EXAMPLE_WEIGHTS``
 - ``level``: the nearest tagged level; a neighbouring level counts half;
 - ``dimension`` (tools): strengthens the user's weakest dimension (the next weakest counts less);
 - ``actor``, ``partners``: made for the user's kind of actor (a neighbouring kind counts a little: a
-  foundation finds some use in what is made for companies, whose foundations many are); an entry made for
-  the partners the user wishes for, or an example that brings them together;
+  foundation finds some use in what is made for companies, whose foundations many are); an example that
+  brings together the partners the user wishes for;
 - ``theme``, ``scale``: the user's own issue and scale; a general entry sits in between, an entry
   about another issue scores nothing, and one about many issues counts less than one about the user's alone;
 - ``practical`` (tools): a tool to act with (a toolbox, a method) before a document to read (a study);
@@ -41,7 +41,7 @@ SECOND_DIMENSION_FIT = 0.5
 MIN_CARRIER_SHARE = 0.02  # a tag value carried by fewer of the entries than this cannot rank them
 UNTAGGED_FIT = 0.5  # an entry that says nothing about a criterion: neither a match nor a mismatch
 GENERAL_THEME_FIT = 0.4
-# An entry about four issues is hardly about any one of them: its theme match counts as little as a general one.
+# An entry about several issues is less about any one of them: from 1 for one issue to LEAST_SPECIFIC for this many.
 THEME_SPREAD = 3
 # Kinds of actor close enough that what is made for one is of some use to the other: foundations and endowment
 # funds are often those of companies (fondations d'entreprise) and act through them (mécénat, their employees).
@@ -52,12 +52,12 @@ WISHED_ACTORS = {"associations": {"association"}, "entreprises": {"entreprise"},
 
 # How directly a kind of tool lets someone act: a toolbox, a kit or a method is used; a study or a report is
 # read; a platform, a fund or a programme is somewhere in between.
-PRACTICAL = {"toolbox": 1.0, "kit": 1.0, "method": 1.0, "mooc": 1.0, "charter": 1.0, "guide": 0.7, "platform": 0.5,
-             "training": 0.4, "fund": 0.4, "programme": 0.4, "report": 0.4, "study": 0.2, "observatory": 0.2}
+PRACTICAL = {"toolbox": 1.0, "kit": 1.0, "method": 1.0, "mooc": 1.0, "training": 1.0, "charter": 1.0, "guide": 0.8,
+             "platform": 0.5, "fund": 0.4, "programme": 0.4, "report": 0.2, "study": 0.2, "observatory": 0.2}
 
-TOOL_WEIGHTS = {"door": 2.75, "level": 2.75, "dimension": 1.0, "actor": 2.4, "partners": 1.0, "theme": 0.0,
-                "scale": 1.3, "words": 0.6, "practical": 0.6}
-EXAMPLE_WEIGHTS = {"door": 2.25, "level": 0.75, "dimension": 0.0, "actor": 1.5, "partners": 0.5, "theme": 2.5,
+TOOL_WEIGHTS = {"door": 2.75, "level": 2.75, "dimension": 1.0, "actor": 2.4, "partners": 0.0, "theme": 0.9,
+                "scale": 1.75, "words": 0.6, "practical": 0.6}
+EXAMPLE_WEIGHTS = {"door": 3.0, "level": 1.0, "dimension": 0.0, "actor": 1.5, "partners": 0.5, "theme": 2.5,
                    "scale": 1.5, "words": 2.0, "practical": 0.0}
 FITS = tuple(TOOL_WEIGHTS)
 
