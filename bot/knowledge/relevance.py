@@ -6,11 +6,10 @@ The criteria (``FITS``) and their weights (``TOOL_WEIGHTS``, ``EXAMPLE_WEIGHTS``
   or only with the runner-up door;
 - ``level``: the nearest tagged level; a neighbouring level counts half;
 - ``dimension`` (tools): strengthens the user's weakest dimension (the next weakest counts less);
-- ``actor``, ``partners``: made for the user's kind of actor (a neighbouring kind counts a little: a
-  foundation finds some use in what is made for companies, whose foundations many are); an example that
-  brings together the partners the user wishes for;
+- ``actor``, ``partners``: made for the user's kind of actor; an example that brings together the
+  partners the user wishes for;
 - ``theme``, ``scale``: the user's own issue and scale; a general entry sits in between, an entry
-  about another issue scores nothing, and one about many issues counts less than one about the user's alone;
+  about another issue scores nothing;
 - ``practical`` (tools): a tool to act with (a toolbox, a method) before a document to read (a study);
 - ``words``: how close the entry is, by meaning, to what the user typed and to their issue
   (``related``: a score per entry id from the search index), rescaled over the candidates.
@@ -38,15 +37,8 @@ SCALE_DISTANCE_FIT = (1.0, 0.6, 0.2, 0.0)
 LEAST_SPECIFIC = 0.6
 RUNNER_UP_FIT = 0.35
 SECOND_DIMENSION_FIT = 0.5
-MIN_CARRIER_SHARE = 0.02  # a tag value carried by fewer of the entries than this cannot rank them
 UNTAGGED_FIT = 0.5  # an entry that says nothing about a criterion: neither a match nor a mismatch
 GENERAL_THEME_FIT = 0.4
-# An entry about several issues is less about any one of them: from 1 for one issue to LEAST_SPECIFIC for this many.
-THEME_SPREAD = 3
-# Kinds of actor close enough that what is made for one is of some use to the other: foundations and endowment
-# funds are often those of companies (fondations d'entreprise) and act through them (mécénat, their employees).
-ACTOR_NEIGHBOURS: dict[str, frozenset[str]] = {"fondation": frozenset({"entreprise"})}
-NEIGHBOUR_ACTOR_FIT = 0.3
 # The partners a user wishes for (partners_wanted) as the actor types of an example's members.
 WISHED_ACTORS = {"associations": {"association"}, "entreprises": {"entreprise"}, "publics": {"collectivite"}}
 
@@ -105,9 +97,7 @@ def actor_fit(entry: Entry, profile: UserProfile) -> float:
     actors = entry.tags.get("actor_types", ())
     if profile.actor_type is None or not actors:
         return UNTAGGED_FIT
-    if profile.actor_type in actors:
-        return specificity(len(actors), len(ACTOR_TYPES))
-    return NEIGHBOUR_ACTOR_FIT if ACTOR_NEIGHBOURS.get(profile.actor_type, frozenset()) & set(actors) else 0.0
+    return specificity(len(actors), len(ACTOR_TYPES)) if profile.actor_type in actors else 0.0
 
 
 def partners_fit(entry: Entry, profile: UserProfile) -> float:
@@ -126,7 +116,7 @@ def theme_fit(entry: Entry, profile: UserProfile) -> float:
         return UNTAGGED_FIT
     if not themes:
         return GENERAL_THEME_FIT
-    return specificity(len(themes), THEME_SPREAD) if profile.theme in themes else 0.0
+    return 1.0 if profile.theme in themes else 0.0
 
 
 def words_fits(entries: Sequence[Entry], related: Mapping[str, float]) -> dict[str, float]:
@@ -139,11 +129,9 @@ def words_fits(entries: Sequence[Entry], related: Mapping[str, float]) -> dict[s
 
 
 def _uninformative(entries: Sequence[Entry], tag: str, value: str | None) -> bool:
-    """True when no entry, or hardly any (fewer than :data:`MIN_CARRIER_SHARE` of them), carries ``value`` for
-    ``tag``: the tag cannot tell the entries apart for this user (one tool of 60 is tagged for « un autre type
-    d'acteur », the citizens of one study: a match would lift that one alone), so the criterion is left neutral."""
-    carriers = sum(value in entry.tags.get(tag, ()) for entry in entries)
-    return value is not None and (carriers == 0 or carriers < MIN_CARRIER_SHARE * len(entries))
+    """True when no entry carries ``value`` for ``tag``: the tag cannot tell the entries apart for this user
+    (no tool is tagged for « un autre type d'acteur »), so the criterion is left neutral."""
+    return value is not None and not any(value in entry.tags.get(tag, ()) for entry in entries)
 
 
 def assess(entries: Sequence[Entry], profile: UserProfile, related: Mapping[str, float],

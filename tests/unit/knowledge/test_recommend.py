@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -84,32 +83,11 @@ def test_an_example_about_another_issue_weighs_less_than_a_general_one_and_one_a
     assert mine > general > other
 
 
-def test_an_example_about_many_issues_counts_less_than_one_about_the_users_alone() -> None:
-    alone, many = scores_of(example("alone", doors=["territoire"], themes=["sante"]),
-                            example("many", doors=["territoire"], themes=["sante", "emploi", "logement", "economie"]))
-    assert alone > many
-
-
-def test_a_foundation_finds_some_use_in_what_is_made_for_companies() -> None:
-    foundation = replace(PROFILE, actor_type="fondation")
-    entries = [tool(name, doors=["territoire"], actor_types=[actor]) for name, actor in (
-        ("own", "fondation"), ("companies", "entreprise"), ("other", "collectivite"), ("own too", "fondation"))]
-    own, companies, other, _ = (item.score for item in assess(entries, foundation, {}, TOOL_WEIGHTS))
-    assert own > companies > other
-
-
 def test_a_criterion_that_no_entry_carries_is_left_neutral() -> None:
     """No entry is tagged with the user's issue: the theme tags cannot tell the entries apart."""
     general, other = scores_of(example("general", doors=["territoire"]),
                                example("other", doors=["territoire"], themes=["logement"]))
     assert general == other
-
-
-def test_a_criterion_that_a_single_entry_of_many_carries_is_left_neutral() -> None:
-    """One entry of sixty is tagged with the user's issue: a match would lift that one alone."""
-    alone, general, *_ = scores_of(example("alone", doors=["territoire"], themes=["sante"]),
-                                   *(example(f"general {number}", doors=["territoire"]) for number in range(59)))
-    assert alone == general
 
 
 def test_the_users_words_lift_the_entries_closest_in_meaning(labels: Labels) -> None:
