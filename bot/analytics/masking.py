@@ -24,15 +24,17 @@ EMAIL = re.compile(
 PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|0)[1-9](?:[\s.\-]?\d{2}){4}(?!\d)"
 )
-# Any other identifying number: 6 digits or more in a row, or in groups of 2 or 3 split by a space, a dot or a
-# dash (« 123 456 789 », « 12.34.56 »); groups of 4 are left alone so that « 2024 2025 » stays readable.
-LONG_DIGITS = re.compile(r"\+?\d{6,}|(?<!\d)\+?\d{1,3}(?:[ .\-]\d{2,3}){1,}(?![\d])")
+# Any other identifying number: 6 digits or more in a row, or in groups split by a space, a dot or a dash
+# (« 123 456 789 », « 3000 6000 0112 », « 12.05.1980 »), except two groups of 4 (« 2024 2025 » stays readable).
+LONG_DIGITS = re.compile(r"\+?\d{6,}|(?<!\d)\+?\d{1,5}(?:[ .\-]\d{1,5})+(?!\d)")
 MIN_DIGITS = 6
 
 
 def _long_number(match: re.Match[str]) -> str:
-    digits = sum(char.isdigit() for char in match.group())
-    return NUMBER_MASK if digits >= MIN_DIGITS else match.group()
+    groups = re.findall(r"\d+", match.group())
+    if sum(len(group) for group in groups) < MIN_DIGITS or (len(groups) == 2 and max(map(len, groups)) >= 4):
+        return match.group()
+    return NUMBER_MASK
 
 
 def mask(text: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, Text
 
 from bot.store.tables import Base, utcnow
 
@@ -42,6 +42,13 @@ class ConversationStat(Base):
     diagnostic_finished_at = Column(DateTime(timezone=True), nullable=True)
     #: The question being asked at the last event (where an unfinished diagnostic was left).
     last_question = Column(String(64), nullable=True)
+    # The projection's state between two batches of events (bot/analytics/projector.py), never shown:
+    #: the question the questionnaire waits for now (None when it is not running);
+    asking = Column(String(64), nullable=True)
+    #: Rasa's active loop (form) now;
+    active_loop = Column(String(64), nullable=True)
+    #: the user's latest message while its turn is not over: masked text, the question asked, what happened.
+    turn = Column(JSON, nullable=True)
 
 
 class QuestionEvent(Base):
