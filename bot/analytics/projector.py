@@ -279,3 +279,17 @@ def _flag(stat: ConversationStat, flag: str) -> None:
 def _aware(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes: they are UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+async def project_periodically(seconds: float) -> None:
+    """Project the new events every ``seconds`` until cancelled (the web app's background task)."""
+    import asyncio
+    import logging
+
+    logger = logging.getLogger(__name__)
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await asyncio.to_thread(project_pending)
+        except Exception:
+            logger.exception("analytics projection failed; trying again in %.0f s", seconds)
