@@ -51,7 +51,7 @@ class Settings:
     #: Seconds between two projections of the raw events by the web app (0: never in the background).
     analytics_interval: float = 5.0
     #: RabbitMQ (production mode): amqp://user:password@host:port/vhost and the durable queue of the events.
-    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    rabbitmq_url: str = "amqp://127.0.0.1:5672/"
     event_queue: str = "alliance_events"
 
     @property
@@ -101,7 +101,7 @@ def get_settings() -> Settings:
         # A file of its own by default: Rasa's broker writes it at every turn, the project database stays free.
         event_store_url=env.get("EVENT_STORE_URL") or _default_sqlite("events.db"),
         analytics_interval=float(env.get("ANALYTICS_INTERVAL") or "5"),
-        rabbitmq_url=env.get("RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672/",
+        rabbitmq_url=env.get("RABBITMQ_URL") or "amqp://127.0.0.1:5672/",
         event_queue=env.get("EVENT_QUEUE") or "alliance_events",
         recap_before_result=(env.get("RECAP_BEFORE_RESULT") or "true").strip().lower() not in ("false", "0", "no", "non"),
     )

@@ -82,7 +82,7 @@ PROD_RUN_DIR = RUN_DIR / "prod"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/alliance"
 DEFAULT_TRACKER_STORE_URL = "postgresql://postgres@127.0.0.1:5432/alliance_tracker"
 DEFAULT_LOCK_STORE_URL = "redis://127.0.0.1:6379/1"
-DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_RABBITMQ_URL = "amqp://127.0.0.1:5672/"
 DEFAULT_EVENT_QUEUE = "alliance_events"
 
 START_TIMEOUT = 240.0  # seconds for one Rasa server to answer /status (two start at once on 2 cores)
