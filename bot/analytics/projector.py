@@ -54,7 +54,7 @@ from bot.store.analytics_tables import (
     visitor_key,
 )
 from bot.store.db import get_engine, session_scope
-from bot.store.event_store import RAW_EVENTS, delete_raw_events, event_store_engine
+from bot.store.event_store import METADATA, RAW_EVENTS, delete_raw_events, event_store_engine
 
 SOURCE = "rasa_events"
 DIAGNOSTIC_FORM = "diagnostic_form"
@@ -81,6 +81,8 @@ def project_pending(max_events: int | None = None, *, engine: Engine | None = No
     """
     engine = engine or get_engine()
     events_engine = event_engine or event_store_engine()
+    if event_engine is not None:
+        METADATA.create_all(events_engine)  # before Rasa's broker or the consumer made it: nothing to read
     limit = max_events if max_events is not None else DEFAULT_BATCH
     with session_scope(engine) as session:
         cursor = _locked_cursor(session)
@@ -204,8 +206,8 @@ class Conversation:
             elif response in GAP_RESPONSES:
                 _flag(stat, "gap")
         elif kind in ("restart", "session_started"):
-            if kind == "restart":
-                stat.active_loop = None
+            # Rasa resets the tracker on both: no form runs until one is activated again.
+            stat.active_loop = None
             stat.asking = None
 
     def _slot(self, stat: ConversationStat, name: str, value: Any, at: datetime) -> None:
