@@ -35,7 +35,8 @@ from bot.runtime.rasa_config import sql_event_broker_config, write_rasa_config
 from bot.runtime.supervisor import ProcessSpec, Supervisor, log_to_stderr, run_until_stopped
 from bot.settings import get_settings
 
-RASA_START_TIMEOUT = 180.0  # seconds for the Rasa server to load its model and answer /status
+# Seconds for the Rasa server to load its model and answer /status (RASA_START_TIMEOUT: more on a busy machine).
+RASA_START_TIMEOUT = float(os.environ.get("RASA_START_TIMEOUT") or 180.0)
 SERVICE_TIMEOUT = 60.0  # seconds for the action server and the web app
 
 
