@@ -33,6 +33,16 @@ NO_COMMENT = {"passer", "passe", "non", "non merci", "rien", "rien a dire", "pas
 MAX_COMMENT_CHARS = 2000
 
 
+def answered_already(tracker: Tracker) -> bool:
+    """True when the form refused the latest user message (a rule answered it) and is only coming back."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action_execution_rejected":
+            return True
+    return False
+
+
 def reset_events() -> list[EventType]:
     """Every feedback slot emptied (a new result asks again)."""
     return [SlotSet(slot, None) for slot in FEEDBACK_SLOTS]
@@ -70,7 +80,7 @@ class ValidateFeedbackForm(Action):
         return f"validate_{FEEDBACK_FORM}"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if tracker.latest_action_name != "action_listen":
+        if answered_already(tracker):
             return []  # the form is coming back after an interruption: the message was answered already
         parse = tracker.latest_message or {}
         intent = (parse.get("intent") or {}).get("name")
