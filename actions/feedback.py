@@ -38,7 +38,7 @@ def answered_already(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "action_execution_rejected":
+        if event.get("event") == "action_execution_rejected" and event.get("name") == FEEDBACK_FORM:
             return True
     return False
 
