@@ -26,7 +26,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d /root/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10 2>/dev/null); do $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo $$p && break; done)
 
 .PHONY: help run test install spacy train db lint unit validate stories conversation browser-deps crossval bench \
-	bench-workshop workshop purge lock clean run-prod production bench-prod
+	bench-workshop bench-broker workshop purge lock clean run-prod production bench-prod
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -110,6 +110,9 @@ crossval: $(SPACY_MODEL) ## NLU cross-validation with and without the spaCy vect
 
 bench: $(MODEL) ## speed benchmark against a stock `rasa init` bot (about 15 min)
 	$(PY) -m bench.run
+
+bench-broker: $(MODEL) ## what Rasa's event broker (analytics) adds to a turn's p50, with and without it (about 10 min)
+	$(PY) -m bench.broker
 
 bench-workshop: install ## the workshop dashboard with 200 participants
 	$(PY) -m bench.workshop_dashboard

@@ -19,6 +19,7 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import FORM_NAME, RESULT_SHOWN_SLOT, answers_from, asked_question, in_thread, questionnaire
+from actions.feedback import FEEDBACK_FORM
 from actions.reading import correction_events, short_name
 from actions.results import present_result
 from bot.diagnostic.answers import summarise
@@ -66,8 +67,12 @@ async def next_step(dispatcher: CollectingDispatcher, tracker: Tracker, events: 
 
 async def recap_or_result(dispatcher: CollectingDispatcher, tracker: Tracker, answers: dict[str, Any]) -> list[EventType]:
     """The recap, unless it is switched off or the result was already shown (then the result, at once)."""
-    if tracker.get_slot(RESULT_SHOWN_SLOT) or not get_settings().recap_before_result:
+    if tracker.get_slot(RESULT_SHOWN_SLOT):
         return await present_result(dispatcher, tracker, answers)
+    if not get_settings().recap_before_result:
+        # No recap: the first result comes at once, then whether it is useful (the rule after the recap's
+        # « C'est bon » is not there to ask it).
+        return [*await present_result(dispatcher, tracker, answers), FollowupAction(FEEDBACK_FORM)]
     await in_thread(diagnostics.record_progress, tracker.sender_id, answers, None)  # every answer, none asked
     dispatcher.utter_message(text=recap_text(answers), buttons=RECAP_BUTTONS)
     return []

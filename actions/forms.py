@@ -88,7 +88,9 @@ def _message_already_handled(tracker: Tracker) -> bool:
     for event in reversed(events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "action_execution_rejected":
+        # Only this form's refusal: a message the feedback form refused (an answer button after the result)
+        # is still to be read here.
+        if event.get("event") == "action_execution_rejected" and event.get("name") == FORM_NAME:
             return True
     return False
 

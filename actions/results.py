@@ -28,6 +28,7 @@ from actions.context import (
     questionnaire,
     relatedness,
 )
+from actions.feedback import reset_events
 from bot.knowledge.recommend import EXAMPLES_SHOWN, TOOLS_SHOWN
 from bot.result.build import FullResult, build_result
 from bot.result.messages import result_messages, wants_cards
@@ -74,8 +75,10 @@ async def present_result(dispatcher: CollectingDispatcher, tracker: Tracker,
     send(dispatcher, result_messages(survey, full, cards=wants_cards(metadata), chart_url=chart_url(tracker.sender_id),
                                      report_url=report_url(tracker.sender_id)))
     sources = [str(item.entry.source) for item in full.tools + full.examples]
+    # A first result asks afresh whether it is useful (actions/feedback.py); a corrected one does not.
+    feedback = [] if correction else reset_events()
     return [SlotSet(LISTING_SLOT, result_listings(full)), SlotSet(LAST_SOURCES_SLOT, sources),
-            SlotSet(RESULT_SHOWN_SLOT, True)]
+            SlotSet(RESULT_SHOWN_SLOT, True), *feedback]
 
 
 class ShowReport(Action):

@@ -135,6 +135,7 @@ def stack_env(data_dir: Path) -> dict[str, str]:
         **QUIET_ENV,
         "DATABASE_URL": f"sqlite:///{data_dir / 'alliance.db'}",
         "TRACKER_STORE_URL": f"sqlite:///{data_dir / 'tracker.db'}",
+        "EVENT_STORE_URL": f"sqlite:///{data_dir / 'events.db'}",
     }
 
 

@@ -46,6 +46,13 @@ class Settings:
     tracker_cache_size: int = 500
     #: Show the answers for a last check before the result (RECAP_BEFORE_RESULT=false skips it).
     recap_before_result: bool = True
+    #: Where Rasa's event broker leaves the raw events (table ``events``) that bot/analytics projects.
+    event_store_url: str = ""
+    #: Seconds between two projections of the raw events by the web app (0: never in the background).
+    analytics_interval: float = 5.0
+    #: RabbitMQ (production mode): amqp://user:password@host:port/vhost and the durable queue of the events.
+    rabbitmq_url: str = "amqp://127.0.0.1:5672/"
+    event_queue: str = "alliance_events"
 
     @property
     def is_sqlite(self) -> bool:
@@ -91,5 +98,10 @@ def get_settings() -> Settings:
         proxies_count=int(env.get("PROXIES_COUNT", "0")),
         workshop_hours=float(env.get("WORKSHOP_HOURS") or "12"),
         tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE") or "500"),
+        # A file of its own by default: Rasa's broker writes it at every turn, the project database stays free.
+        event_store_url=env.get("EVENT_STORE_URL") or _default_sqlite("events.db"),
+        analytics_interval=float(env.get("ANALYTICS_INTERVAL") or "5"),
+        rabbitmq_url=env.get("RABBITMQ_URL") or "amqp://127.0.0.1:5672/",
+        event_queue=env.get("EVENT_QUEUE") or "alliance_events",
         recap_before_result=(env.get("RECAP_BEFORE_RESULT") or "true").strip().lower() not in ("false", "0", "no", "non"),
     )

@@ -29,6 +29,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = {
         "DATABASE_URL": f"sqlite:///{data_dir / 'alliance.db'}",
         "TRACKER_STORE_URL": f"sqlite:///{data_dir / 'tracker.db'}",
+        "EVENT_STORE_URL": f"sqlite:///{data_dir / 'events.db'}",
     }
     subprocess.run([sys.executable, "-m", "bot.store.loader"], cwd=ROOT, env={**os.environ, **env}, check=True)
     running = Stack(

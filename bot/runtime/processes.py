@@ -61,11 +61,16 @@ def cors_origins(value: str | None) -> list[str]:
     return [origin.strip() for origin in (value or "").split(",") if origin.strip()] or ["*"]
 
 
-def password_environment(tracker_store_url: str, lock_store_url: str | None) -> dict[str, str]:
-    """The passwords of the stores, for Rasa's environment: endpoints.yml refers to them, never holds them."""
+def password_environment(tracker_store_url: str, lock_store_url: str | None, event_store_url: str | None = None,
+                         rabbitmq_url: str | None = None) -> dict[str, str]:
+    """The passwords of the stores and brokers, for Rasa's environment: endpoints.yml refers to them, never holds them."""
+    rabbitmq = urlsplit(rabbitmq_url) if rabbitmq_url else None
     passwords = {
         "TRACKER_STORE_PASSWORD": urlsplit(tracker_store_url).password,
         "LOCK_STORE_PASSWORD": urlsplit(lock_store_url).password if lock_store_url else None,
+        "EVENT_STORE_PASSWORD": urlsplit(event_store_url).password if event_store_url else None,
+        # Rasa's Pika broker always needs one (RabbitMQ's default user is guest/guest).
+        "RABBITMQ_PASSWORD": (rabbitmq.password or "guest") if rabbitmq else None,
     }
     return {name: password for name, password in passwords.items() if password}
 

@@ -11,6 +11,10 @@ missing, loads the project database (``python -m bot.store.loader``) and starts:
   conversation;
 - the web app (``WEB_PORT``, default 8000), whose chat relay goes to nginx's
   internal balancer of the Rasa servers;
+- the analytics consumer (``python -m bot.analytics.consumer``): every Rasa server publishes its
+  events to RabbitMQ (Rasa's Pika broker, durable queue ``EVENT_QUEUE`` on ``RABBITMQ_URL``), and the
+  consumer writes them into the event store (``EVENT_STORE_URL``, default the project database) for
+  the owner's analytics (docs/analytics.md);
 - nginx in the foreground (``daemon off``) with a configuration generated into the
   run directory (``.run/prod``): a public server on ``PROD_PORT`` (default 8080) in
   front of the web app, and an internal one on 127.0.0.1:``PROD_PORT + 1`` that
@@ -71,13 +75,15 @@ from bot.runtime.processes import (
     wait_for,
     web_command,
 )
-from bot.runtime.rasa_config import write_rasa_config
+from bot.runtime.rasa_config import pika_event_broker_config, write_rasa_config
 from bot.runtime.supervisor import ProcessSpec, Supervisor, log_to_stderr, run_until_stopped
 
 PROD_RUN_DIR = RUN_DIR / "prod"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/alliance"
 DEFAULT_TRACKER_STORE_URL = "postgresql://postgres@127.0.0.1:5432/alliance_tracker"
 DEFAULT_LOCK_STORE_URL = "redis://127.0.0.1:6379/1"
+DEFAULT_RABBITMQ_URL = "amqp://127.0.0.1:5672/"
+DEFAULT_EVENT_QUEUE = "alliance_events"
 
 START_TIMEOUT = 240.0  # seconds for one Rasa server to answer /status (two start at once on 2 cores)
 SERVICE_TIMEOUT = 60.0  # seconds for the action server, the web app, nginx
@@ -171,6 +177,10 @@ class Production:
         self.database_url = self.setting("DATABASE_URL", DEFAULT_DATABASE_URL)
         self.tracker_store_url = self.setting("TRACKER_STORE_URL", DEFAULT_TRACKER_STORE_URL)
         self.lock_store_url = self.setting("LOCK_STORE_URL", DEFAULT_LOCK_STORE_URL)
+        # The raw events of the analytics: the project database is fine (the table is emptied as it is read).
+        self.event_store_url = self.setting("EVENT_STORE_URL", self.database_url)
+        self.rabbitmq_url = self.setting("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
+        self.event_queue = self.setting("EVENT_QUEUE", DEFAULT_EVENT_QUEUE)
         self.rate_limit = int(self.setting("RATE_LIMIT_PER_SECOND", str(DEFAULT_RATE_LIMIT_PER_SECOND)))
         self.rate_burst = int(self.setting("RATE_LIMIT_BURST", str(max(DEFAULT_RATE_LIMIT_BURST, 2 * self.rate_limit))))
         if not self.api_token:
@@ -211,13 +221,17 @@ class Production:
             "DATABASE_URL": self.database_url,
             "TRACKER_STORE_URL": self.tracker_store_url,
             "LOCK_STORE_URL": self.lock_store_url,
+            "EVENT_STORE_URL": self.event_store_url,
+            "RABBITMQ_URL": self.rabbitmq_url,
+            "EVENT_QUEUE": self.event_queue,
             "RASA_API_TOKEN": self.api_token,
             "RASA_URL": self.balancer_url,
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook",
             "WEB_PORT": str(self.web_port),
             "WIDGET_ORIGINS": ",".join(self.widget_origins),
         })
-        environment.update(password_environment(self.tracker_store_url, self.lock_store_url))
+        environment.update(password_environment(self.tracker_store_url, self.lock_store_url, self.event_store_url,
+                                                self.rabbitmq_url))
         # The web app stands behind one proxy (nginx), whose X-Forwarded-For it trusts.
         environment.setdefault("PROXIES_COUNT", "1")
         # Web apps (one here, more on several machines) count the relay's rate limits together.
@@ -241,7 +255,7 @@ class Production:
 
     def prepare(self) -> None:
         """Create the databases if missing and load the project database (``python -m bot.store.loader``)."""
-        for url in (self.database_url, self.tracker_store_url):
+        for url in (self.database_url, self.tracker_store_url, self.event_store_url):
             ensure_postgres_database(url)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with open(self.run_dir / "loader.log", "ab") as log:
@@ -251,7 +265,8 @@ class Production:
     def write_configs(self) -> tuple[Path, Path, Path]:
         """Rasa's endpoints.yml and credentials.yml, and nginx.conf (checked by ``nginx -t``), in the run directory."""
         endpoints, credentials = write_rasa_config(
-            self.run_dir, f"http://127.0.0.1:{self.action_port}/webhook", self.tracker_store_url, self.lock_store_url
+            self.run_dir, f"http://127.0.0.1:{self.action_port}/webhook", self.tracker_store_url, self.lock_store_url,
+            pika_event_broker_config(self.rabbitmq_url, self.event_queue),
         )
         nginx = self.run_dir / "nginx.conf"
         nginx.write_text(nginx_config(self.run_dir, self.public_port or 8080, self.internal_port or 8081,
@@ -288,6 +303,10 @@ class Production:
     def web_spec(self) -> ProcessSpec:
         return self._spec("web", web_command(), partial(answers, f"{self.web_url}/health"))
 
+    def analytics_spec(self) -> ProcessSpec:
+        """RabbitMQ's queue of Rasa events into the event store; it serves as soon as it runs (no port)."""
+        return self._spec("analytics", [str(VENV_BIN / "python"), "-m", "bot.analytics.consumer"], lambda: True)
+
     def nginx_spec(self) -> ProcessSpec:
         # Ready when both its servers accept connections (its public /health depends on the web app).
         public, internal = self.public_port or 8080, self.internal_port or 8081
@@ -298,8 +317,8 @@ class Production:
     def process_specs(self) -> list[ProcessSpec]:
         """Every supervised process, in start order (they stop in the reverse order: the entry point first).
         A new process of the topology is one more spec here; tests/production kills each one in turn."""
-        return [self.actions_spec(), *[self.rasa_spec(index) for index in range(self.rasa_servers or 1)],
-                self.web_spec(), self.nginx_spec()]
+        return [self.actions_spec(), self.analytics_spec(),
+                *[self.rasa_spec(index) for index in range(self.rasa_servers or 1)], self.web_spec(), self.nginx_spec()]
 
     def start_actions(self) -> None:
         self.supervisor.start(self.actions_spec())
@@ -368,8 +387,8 @@ def run(model: Path) -> int:
 
 
 def exec_command(name: str, production: Production) -> tuple[list[str], dict[str, str]]:
-    """The command and environment of the process ``name`` of the topology (``rasa<N>``, ``actions``, ``web``,
-    ``nginx``), as the systemd units of deploy/systemd run it (``exec NAME``) after ``prepare``."""
+    """The command and environment of the process ``name`` of the topology (``rasa<N>``, ``actions``,
+    ``analytics``, ``web``, ``nginx``), as the systemd units of deploy/systemd run it (``exec NAME``) after ``prepare``."""
     if not production.setting("RASA_API_TOKEN", ""):
         raise SystemExit("RASA_API_TOKEN must be set in .env: every process of the topology uses the same token")
     if name.startswith("rasa") and name[4:].isdigit() and int(name[4:]) >= 1:
@@ -402,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["run", "prepare", "exec"],
                         help="run: the whole topology, supervised; prepare: databases and configurations, then exit; "
                              "exec NAME: become one process of the topology (systemd units)")
-    parser.add_argument("name", nargs="?", help="with exec: rasa1, rasa2…, actions, web or nginx")
+    parser.add_argument("name", nargs="?", help="with exec: rasa1, rasa2…, actions, analytics, web or nginx")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
     if shutil.which(str(NGINX)) is None:

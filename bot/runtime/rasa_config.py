@@ -1,8 +1,10 @@
 """Rasa's ``endpoints.yml`` and ``credentials.yml``, written from the settings at each start.
 
 The tracker store is Rasa's SQL store read incrementally (:mod:`.tracker_store`); the lock store is
-Redis when a URL is set (several Rasa servers), else Rasa's in-memory locks. Passwords never go into
-the files: Rasa reads them from the environment (``${VAR}``).
+Redis when a URL is set (several Rasa servers), else Rasa's in-memory locks. The event broker, which
+feeds the owner's analytics (docs/analytics.md), is Rasa's SQL broker into the event store database
+(``make run``) or Rasa's Pika broker to RabbitMQ (production mode). Passwords never go into the files:
+Rasa reads them from the environment (``${VAR}``).
 """
 from __future__ import annotations
 
@@ -48,10 +50,41 @@ def lock_store_config(url: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sql_event_broker_config(url: str) -> str:
+    """Rasa's SQL event broker into the table ``events`` of the database at ``url`` (SQLite or PostgreSQL)."""
+    parts = urlsplit(url)
+    if parts.scheme.startswith("sqlite"):
+        return f"event_broker:\n  type: SQL\n  dialect: sqlite\n  db: {url.split(':///', 1)[1]}\n"
+    lines = ["event_broker:", "  type: SQL", "  dialect: postgresql", f"  url: {parts.hostname}"]
+    if parts.port:
+        lines.append(f"  port: {parts.port}")
+    lines.append(f"  db: {parts.path.lstrip('/')}")
+    if parts.username:
+        lines.append(f"  username: {parts.username}")
+    if parts.password:
+        lines.append("  password: ${EVENT_STORE_PASSWORD}")
+    return "\n".join(lines) + "\n"
+
+
+def pika_event_broker_config(url: str, queue: str) -> str:
+    """Rasa's Pika event broker: every event to the durable queue ``queue`` of RabbitMQ at ``amqp://…``."""
+    parts = urlsplit(url)
+    lines = ["event_broker:", "  type: pika", f"  url: {parts.hostname or '127.0.0.1'}", f"  port: {parts.port or 5672}",
+             f"  username: {parts.username or 'guest'}"]
+    # The password stays in the environment (RABBITMQ_PASSWORD, set by the topology), never in the file.
+    lines += ["  password: ${RABBITMQ_PASSWORD}", "  queues:", f"    - {queue}"]
+    return "\n".join(lines) + "\n"
+
+
 def write_rasa_config(
-    run_dir: Path, action_server_url: str, tracker_store_url: str, lock_store_url: str | None = None
+    run_dir: Path, action_server_url: str, tracker_store_url: str, lock_store_url: str | None = None,
+    event_broker: str = "",
 ) -> tuple[Path, Path]:
-    """Write endpoints.yml and credentials.yml for ``rasa run``; return their paths."""
+    """Write endpoints.yml and credentials.yml for ``rasa run``; return their paths.
+
+    ``event_broker``: the section of :func:`sql_event_broker_config` or :func:`pika_event_broker_config`
+    (none when empty).
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     endpoints = run_dir / "endpoints.yml"
     endpoints.write_text(
@@ -59,7 +92,8 @@ def write_rasa_config(
         # Selective domain: the domain is not serialised into every action call (none of ours reads it).
         f"action_endpoint:\n  url: {action_server_url}\n  enable_selective_domain: true\n"
         + tracker_store_config(tracker_store_url, get_settings().tracker_cache_size)
-        + lock_store_config(lock_store_url),
+        + lock_store_config(lock_store_url)
+        + event_broker,
         encoding="utf-8",
     )
     credentials = run_dir / "credentials.yml"

@@ -31,11 +31,12 @@ from bot.runtime.processes import (
     rasa_run_command,
     web_command,
 )
-from bot.runtime.rasa_config import write_rasa_config
+from bot.runtime.rasa_config import sql_event_broker_config, write_rasa_config
 from bot.runtime.supervisor import ProcessSpec, Supervisor, log_to_stderr, run_until_stopped
 from bot.settings import get_settings
 
-RASA_START_TIMEOUT = 180.0  # seconds for the Rasa server to load its model and answer /status
+# Seconds for the Rasa server to load its model and answer /status (RASA_START_TIMEOUT: more on a busy machine).
+RASA_START_TIMEOUT = float(os.environ.get("RASA_START_TIMEOUT") or 180.0)
 SERVICE_TIMEOUT = 60.0  # seconds for the action server and the web app
 
 
@@ -98,10 +99,13 @@ class Stack:
         environment = {**os.environ, **self.env}
         tracker_url = environment.get("TRACKER_STORE_URL") or get_settings().tracker_store_url
         lock_url = self._setting("LOCK_STORE_URL", get_settings().lock_store_url)
+        # Rasa's SQL event broker writes every event for the analytics (bot/analytics, docs/analytics.md).
+        event_url = self._setting("EVENT_STORE_URL", get_settings().event_store_url) or get_settings().event_store_url
         endpoints, credentials = write_rasa_config(
-            self.run_dir, f"http://127.0.0.1:{self.action_port}/webhook", tracker_url, lock_url
+            self.run_dir, f"http://127.0.0.1:{self.action_port}/webhook", tracker_url, lock_url,
+            sql_event_broker_config(event_url) if self._setting("EVENT_BROKER", "sql") != "none" else "",
         )
-        self.env = {**self.env, **password_environment(tracker_url, lock_url)}
+        self.env = {**self.env, **password_environment(tracker_url, lock_url, event_url)}
         origins = cors_origins(self._setting("WIDGET_ORIGINS", None) or ",".join(get_settings().widget_origins))
         command = rasa_run_command("bot.runtime.rasa_launcher", self.model, self.api_token, endpoints, credentials,
                                    self.rasa_port, origins)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, Text, inspect, text
+from sqlalchemy.engine import Engine
 
 from bot.store.tables import Base, utcnow
 
@@ -42,6 +43,13 @@ class ConversationStat(Base):
     diagnostic_finished_at = Column(DateTime(timezone=True), nullable=True)
     #: The question being asked at the last event (where an unfinished diagnostic was left).
     last_question = Column(String(64), nullable=True)
+    # The projection's state between two batches of events (bot/analytics/projector.py), never shown:
+    #: the question the questionnaire waits for now (None when it is not running);
+    asking = Column(String(64), nullable=True)
+    #: Rasa's active loop (form) now;
+    active_loop = Column(String(64), nullable=True)
+    #: the user's latest message while its turn is not over: masked text, the question asked, what happened.
+    turn = Column(JSON, nullable=True)
 
 
 class QuestionEvent(Base):
@@ -109,3 +117,25 @@ class ProjectionCursor(Base):
 
     source = Column(String(32), primary_key=True)
     last_id = Column(Integer, nullable=False, default=0)
+
+
+ANALYTICS_TABLES = (ConversationStat, QuestionEvent, InboxMessage, KnowledgeGap, Feedback, ProjectionCursor)
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add the nullable columns a database created by an earlier version lacks (the tables only ever gain
+    columns); the ``table.column`` names added."""
+    inspector = inspect(engine)
+    added = []
+    for model in ANALYTICS_TABLES:
+        table = model.__table__
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as connection:
+                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+                added.append(f"{table.name}.{column.name}")
+    return added

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from bot.diagnostic.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
 from bot.knowledge.model import KNOWLEDGE_DIR, Catalogue, Entry, KnowledgeError, Source, load_catalogue
 from bot.settings import get_settings
-from bot.store import analytics_tables  # noqa: F401  (registers the analytics tables on Base.metadata)
+from bot.store import analytics_tables  # (also registers the analytics tables on Base.metadata)
 from bot.store.db import get_engine, session_scope
 from bot.store.tables import KNOWLEDGE_TABLES, Base, DoorRow, LevelRow, OptionRow, QuestionnaireRules, QuestionRow
 
@@ -29,8 +29,9 @@ RULE_KEYS = ("dimensions", "sections", "tie_break", "maturity_rule")
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
+    """Create the tables that do not exist yet, and the analytics columns added since a table was made."""
     Base.metadata.create_all(engine)
+    analytics_tables.add_missing_columns(engine)
 
 
 def load_questionnaire_into_db(engine: Engine, path: Path) -> Questionnaire:

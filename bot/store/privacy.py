@@ -2,12 +2,15 @@
 
 What is stored about a user is their conversation (Rasa's tracker store, table
 ``events``) and what the project keeps of it: diagnostics, workshop
-participations, wrong workshop codes. No name, e-mail or IP address is stored.
+participations, wrong workshop codes, and the anonymous analytics rows
+(bot/store/analytics_tables.py: keyed by a one-way key of the conversation, text
+masked) with the raw events Rasa's event broker leaves until they are projected
+(bot/store/event_store.py). No name, e-mail or IP address is stored.
 
 - :func:`erase_conversation` (« supprimer mes données ») deletes the project's
-  rows of one conversation; :func:`erase_tracker` deletes the conversation
-  itself from the tracker store once Rasa has finished the turn (the web app's
-  chat relay calls it when the reply says so).
+  rows of one conversation, its analytics rows included; :func:`erase_tracker` deletes the
+  conversation itself from the tracker store, and its raw events from the event store, once Rasa
+  has finished the turn (the web app's chat relay calls it when the reply says so).
 - :func:`purge` (``python -m bot.store.privacy purge``) deletes what is older than
   ``RETENTION_DAYS``, except the diagnostics of workshops whose trainer chose
   to keep the results (``workshops.keep_results``).
@@ -25,12 +28,30 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from bot.settings import get_settings
+from bot.store.analytics_tables import (
+    ConversationStat,
+    Feedback,
+    InboxMessage,
+    KnowledgeGap,
+    QuestionEvent,
+    visitor_key,
+)
 from bot.store.db import get_engine, session_scope
+from bot.store.event_store import erase_raw_events, event_store_engine, purge_raw_events
 from bot.store.tables import Base, CodeAttempt, Diagnostic, Workshop, WorkshopParticipant
 
 # Rasa's SQL tracker store keeps every event of a conversation in this table (Rasa 3.6); only these
 # two of its columns are used here.
 TRACKER_EVENTS = table("events", column("sender_id", String), column("timestamp", Float))
+
+
+#: The analytics tables, each with its visitor key and the date a row counts from for the retention.
+ANALYTICS_BY_VISITOR = {"analytics_conversations": ConversationStat, "analytics_question_events": QuestionEvent,
+                        "analytics_inbox": InboxMessage, "analytics_knowledge_gaps": KnowledgeGap,
+                        "analytics_feedback": Feedback}
+ANALYTICS_DATES = {"analytics_conversations": ConversationStat.last_event_at, "analytics_question_events": QuestionEvent.at,
+                   "analytics_inbox": InboxMessage.received_at, "analytics_knowledge_gaps": KnowledgeGap.asked_at,
+                   "analytics_feedback": Feedback.given_at}
 
 
 def erase_conversation(conversation_id: str, engine: Engine | None = None) -> dict[str, int]:
@@ -44,6 +65,9 @@ def erase_conversation(conversation_id: str, engine: Engine | None = None) -> di
             "code_attempts": session.execute(
                 delete(CodeAttempt).where(CodeAttempt.conversation_id == conversation_id)).rowcount,
         }
+        visitor = visitor_key(conversation_id)
+        for name, table in ANALYTICS_BY_VISITOR.items():
+            counts[name] = session.execute(delete(table).where(table.visitor == visitor)).rowcount
     return counts
 
 
@@ -57,8 +81,10 @@ def _tracker_engine(tracker_engine: Engine | None) -> Engine:
     return tracker_engine or get_engine(get_settings().tracker_store_url)
 
 
-def erase_tracker(conversation_id: str, tracker_engine: Engine | None = None) -> int:
-    """Delete a conversation from Rasa's SQL tracker store; return the number of events deleted."""
+def erase_tracker(conversation_id: str, tracker_engine: Engine | None = None, event_engine: Engine | None = None) -> int:
+    """Delete a conversation from Rasa's SQL tracker store and its raw events from the event store; return the
+    number of tracker events deleted."""
+    erase_raw_events(conversation_id, event_engine or event_store_engine())
     engine = _tracker_engine(tracker_engine)
     try:
         with engine.begin() as connection:
@@ -71,11 +97,11 @@ def erase_tracker(conversation_id: str, tracker_engine: Engine | None = None) ->
 
 
 def purge(days: float, *, now: datetime | None = None, engine: Engine | None = None,
-          tracker_engine: Engine | None = None) -> dict[str, int]:
-    """Delete diagnostics, conversations, wrong codes and ended workshops older than ``days``.
+          tracker_engine: Engine | None = None, event_engine: Engine | None = None) -> dict[str, int]:
+    """Delete diagnostics, conversations, wrong codes, ended workshops and analytics older than ``days``.
 
     A diagnostic counts from its last update, a conversation from its last event,
-    a workshop from its end. Workshops kept by their trainer, with their
+    a workshop from its end, an analytics row from its date (a conversation's from its last event). Workshops kept by their trainer, with their
     participants' diagnostics, are left as they are.
     """
     if days <= 0:
@@ -103,7 +129,10 @@ def purge(days: float, *, now: datetime | None = None, engine: Engine | None = N
         ended_ids = list(session.execute(ended).scalars())
         session.execute(delete(WorkshopParticipant).where(WorkshopParticipant.workshop_id.in_(ended_ids)))
         counts["workshops"] = session.execute(delete(Workshop).where(Workshop.id.in_(ended_ids))).rowcount
+        for name, date in ANALYTICS_DATES.items():
+            counts[name] = session.execute(delete(date.class_).where(date < cutoff)).rowcount
     counts["conversations"] = _purge_tracker(cutoff, tracker_engine)
+    counts["raw_events"] = purge_raw_events(cutoff, event_engine or event_store_engine())
     return counts
 
 

@@ -31,6 +31,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, empty, file, html, json, raw
 
+from bot.analytics.projector import project_periodically
 from bot.diagnostic.questionnaire import Questionnaire
 from bot.settings import get_settings
 from bot.store import diagnostics, privacy
@@ -170,6 +171,12 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
         app_.ctx.rasa = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT_SECONDS))
         if settings.rate_limit_store_url:
             await _share_rate_limits(app_, settings.rate_limit_store_url)
+
+    @app.listener("after_server_start")
+    async def start_projection(app_: Sanic, _loop: Any) -> None:
+        # Rasa's raw events become the analytics rows every few seconds (bot/analytics, docs/analytics.md).
+        if settings.analytics_interval > 0:
+            app_.add_task(project_periodically(settings.analytics_interval), name="analytics_projection")
 
     @app.listener("after_server_stop")
     async def close_sessions(app_: Sanic, _loop: Any) -> None:

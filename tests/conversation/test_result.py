@@ -47,7 +47,7 @@ def test_the_widget_gets_a_short_sequence_with_cards(client: Client) -> None:
     assert "Pourquoi pour vous" not in texts(reply)  # the cards carry the reasons, not the text
     titles = [button["title"] for button in buttons(reply)]
     assert titles == ["Voir le rapport complet", "D'autres exemples", "D'autres outils", "Découvrir les autres portes",
-                      "Recommencer"]
+                      "Recommencer", "Oui", "Non"]  # then « Ce résultat vous est-il utile ? »
 
 
 def test_other_clients_get_the_same_result_as_text_and_the_api_gives_everything(client: Client) -> None:

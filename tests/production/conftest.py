@@ -9,6 +9,7 @@ actions 16055, web app 18100. Override with TEST_PROD_* variables.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -31,7 +32,8 @@ REDIS_URL = "redis://127.0.0.1:6379/2"
 LOCK_KEY_PREFIX = "alliance:lock:"  # bot/runtime/stack.py's key_prefix "alliance" + Rasa's "lock:"
 RUN_ID = uuid.uuid4().hex[:8]
 SENDER_PREFIX = f"prod{RUN_ID}"
-WIDGET_ORIGIN = "https://partenaire.example.org"  # the one site allowed to embed the widget in these tests
+WIDGET_ORIGIN = "https://partenaire.example.org"
+EVENT_QUEUE = f"alliance_events_{SENDER_PREFIX}"  # the one site allowed to embed the widget in these tests
 
 
 def _port(name: str, default: int) -> int:
@@ -55,6 +57,22 @@ def _forget_our_locks() -> None:
             client.delete(*keys)
     finally:
         client.close()
+
+
+def _delete_queue(name: str) -> None:
+    import asyncio
+
+    import aio_pika
+
+    async def delete() -> None:
+        connection = await aio_pika.connect("amqp://127.0.0.1:5672/")
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(name)
+
+    # RabbitMQ gone, or the queue never made: nothing to clean.
+    with contextlib.suppress(Exception):
+        asyncio.run(delete())
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +101,8 @@ def production() -> Iterator[Production]:
             "WIDGET_ORIGINS": WIDGET_ORIGIN,
             # Sequential tests from one address stay far below it; set explicitly so that .env cannot lower it.
             "RATE_LIMIT_PER_SECOND": "10",
+            # This run's own RabbitMQ queue for Rasa's events (deleted after); the event store is the project database.
+            "EVENT_QUEUE": EVENT_QUEUE,
         },
     )
     try:
@@ -91,6 +111,7 @@ def production() -> Iterator[Production]:
     finally:
         running.stop()
         _forget_our_locks()
+        _delete_queue(EVENT_QUEUE)
         for name in (database, tracker):
             _drop_database(name)
 

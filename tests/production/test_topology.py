@@ -299,7 +299,7 @@ def test_the_next_messages_succeed_after_a_postgresql_restart(
 
 # Every supervised process but the other Rasa servers (killing rasa1 says the same for them); kept in step with
 # Production.process_specs() by the test below. The slowest, a Rasa server, comes last.
-KILLED = ["actions", "web", "nginx", "rasa1"]
+KILLED = ["actions", "analytics", "web", "nginx", "rasa1"]
 BACK_WITHIN_S = 10.0
 
 

@@ -10,8 +10,10 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.paths import REPO_ROOT
+from bot.runtime import rasa_config
 from bot.runtime.nginx import copy_without_client_addresses, nginx_config, without_client_address
 from bot.runtime.processes import rasa_run_command
 from bot.runtime.production import Production, exec_command, production_widget_origins, redacted
@@ -98,7 +100,7 @@ def test_rasa_reads_every_argument_of_its_command(token: str, cors: list[str], t
 def test_the_topology_is_a_list_of_supervised_processes_stopped_entry_point_first(tmp_path: Path) -> None:
     production = Production(rasa_servers=3, run_dir=tmp_path, env={"RASA_API_TOKEN": "t"})
     specs = production.process_specs()
-    assert [spec.name for spec in specs] == ["actions", "rasa1", "rasa2", "rasa3", "web", "nginx"]
+    assert [spec.name for spec in specs] == ["actions", "analytics", "rasa1", "rasa2", "rasa3", "web", "nginx"]
     # The Rasa servers load their model together while the others start; everything logs into the run directory.
     assert [spec.name for spec in specs if not spec.wait_at_start] == ["rasa1", "rasa2", "rasa3"]
     assert all(spec.log_path == tmp_path / f"{spec.name}.log" and spec.ready is not None for spec in specs)
@@ -150,3 +152,27 @@ def test_nginx_under_systemd_logs_without_addresses_and_gets_the_signals(tmp_pat
     assert wrapper.wait(timeout=10) == 0
     assert "client: -," in lines[0] and "203.0.113.7" not in lines[0]
     assert lines[1:] == ["ready\n", "[notice] reconfiguring\n"]
+
+
+def test_the_rasa_servers_publish_their_events_to_rabbitmq_without_the_password_in_the_file(tmp_path: Path) -> None:
+    production = Production(run_dir=tmp_path, env={"RASA_API_TOKEN": "t", "RABBITMQ_URL": "amqp://alliance:s3cret@mq:5673/",
+                                                   "EVENT_QUEUE": "events_q"})
+    endpoints = rasa_config.write_rasa_config(tmp_path, "http://a", production.tracker_store_url,
+                                              production.lock_store_url,
+                                              rasa_config.pika_event_broker_config(production.rabbitmq_url,
+                                                                                   production.event_queue))[0]
+    config = yaml.safe_load(endpoints.read_text(encoding="utf-8"))["event_broker"]
+    assert config == {"type": "pika", "url": "mq", "port": 5673, "username": "alliance",
+                      "password": "${RABBITMQ_PASSWORD}", "queues": ["events_q"]}
+    assert "s3cret" not in endpoints.read_text(encoding="utf-8")
+    assert production.environment()["RABBITMQ_PASSWORD"] == "s3cret"
+    consumer = {spec.name: spec for spec in production.process_specs()}["analytics"]
+    assert list(consumer.command[1:]) == ["-m", "bot.analytics.consumer"]
+
+
+def test_make_run_writes_rasa_s_sql_event_broker(tmp_path: Path) -> None:
+    sqlite = yaml.safe_load(rasa_config.sql_event_broker_config(f"sqlite:///{tmp_path}/events.db"))["event_broker"]
+    assert sqlite == {"type": "SQL", "dialect": "sqlite", "db": f"{tmp_path}/events.db"}
+    postgres = yaml.safe_load(rasa_config.sql_event_broker_config("postgresql://u:pw@db:5433/alliance"))["event_broker"]
+    assert postgres == {"type": "SQL", "dialect": "postgresql", "url": "db", "port": 5433, "db": "alliance",
+                        "username": "u", "password": "${EVENT_STORE_PASSWORD}"}

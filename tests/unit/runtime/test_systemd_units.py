@@ -70,7 +70,8 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
                                           encoding="utf-8")
     (tmp_path / "alliance-rasa@1.service").symlink_to(tmp_path / "alliance-rasa@.service")
     names = [f"./{name}" for name in ("alliance.target", "alliance-prepare.service", "alliance-actions.service",
-                                      "alliance-rasa@1.service", "alliance-web.service", "alliance-nginx.service")]
+                                      "alliance-rasa@1.service", "alliance-web.service", "alliance-nginx.service",
+                                      "alliance-analytics.service")]
     result = subprocess.run(["systemd-analyze", "verify", "--man=no", *names], cwd=tmp_path, capture_output=True,
                             text=True, timeout=60, check=False)
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
