@@ -46,6 +46,8 @@ class Settings:
     tracker_cache_size: int = 500
     #: Show the answers for a last check before the result (RECAP_BEFORE_RESULT=false skips it).
     recap_before_result: bool = True
+    #: The owner's console password, as ``python -m bot.console set-password`` writes it; None: /admin answers 404.
+    admin_password_hash: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -92,4 +94,5 @@ def get_settings() -> Settings:
         workshop_hours=float(env.get("WORKSHOP_HOURS") or "12"),
         tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE") or "500"),
         recap_before_result=(env.get("RECAP_BEFORE_RESULT") or "true").strip().lower() not in ("false", "0", "no", "non"),
+        admin_password_hash=(env.get("ADMIN_PASSWORD_HASH") or "").strip() or None,
     )
