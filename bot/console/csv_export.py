@@ -14,6 +14,7 @@ from typing import Any
 from bot.console.figures import Overview
 from bot.console.funnel import FunnelStep
 from bot.console.listening import FeedbackSummary, Gap
+from bot.console.period import local_date
 from bot.diagnostic.questionnaire import Questionnaire
 
 DELIMITER = ";"
@@ -69,7 +70,7 @@ def funnel_csv(steps: Sequence[FunnelStep]) -> str:
 
 def gaps_csv(gaps: Sequence[Gap]) -> str:
     return _csv([["nombre", "exemple", "derniere_fois"],
-                 *([gap.count, gap.text, gap.last_at.date().isoformat()] for gap in gaps)])
+                 *([gap.count, gap.text, local_date(gap.last_at).isoformat()] for gap in gaps)])
 
 
 def feedback_csv(summary: FeedbackSummary, survey: Questionnaire) -> str:

@@ -92,6 +92,13 @@ def french_date(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def local_date(moment: datetime) -> date:
+    """The owner's date of a stored instant (naive means UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(TIMEZONE).date()
+
+
 def today() -> date:
     return datetime.now(TIMEZONE).date()
 
