@@ -33,7 +33,7 @@ from bot.settings import get_settings
 from bot.store.db import session_scope
 from bot.web import console_auth as auth
 from bot.web import pages
-from bot.web.console_views import horizontal_bars, label_choices, overview_view, percent_text
+from bot.web.console_views import horizontal_bars, label_choices, label_names, overview_view, percent_text
 
 PREFIX = "/admin"
 HOME = f"{PREFIX}/vue-ensemble"
@@ -127,7 +127,7 @@ def console_blueprint(app: Sanic, survey: Callable[[], Questionnaire]) -> Bluepr
 
     async def with_period(request: Request, context: dict[str, Any]) -> Period:
         period, error = _period(request)
-        context.update(period=period, period_first=period.first.isoformat(), period_last=period.last.isoformat(),
+        context.update(period_first=period.first.isoformat(), period_last=period.last.isoformat(),
                        period_text=period.describe(), period_error=error, period_query=_period_query(period))
         await asyncio.to_thread(refresh)
         return period
@@ -224,9 +224,10 @@ def console_blueprint(app: Sanic, survey: Callable[[], Questionnaire]) -> Bluepr
         questions = {question.id: (position, question.text)
                      for position, question in enumerate(survey().questions, start=1)}
         done = request.args.get("etiquetes")
+        choices = label_choices(survey(), training_data().labelling_intents)
         return _page("console_inbox.html", current="boite", groups=groups, total=total, unlabelled=unlabelled,
-                     page=page, pages=max(1, -(-total // inbox.PAGE_SIZE)), questions=questions,
-                     choices=label_choices(survey(), training_data().labelling_intents), local_date=local_date,
+                     page=page, pages=max(1, -(-total // inbox.PAGE_SIZE)), questions=questions, choices=choices,
+                     label_names=label_names(choices), local_date=local_date,
                      done=int(done) if done and done.isdigit() else None, **context)
 
     async def change_label(request: Request, clear: bool) -> HTTPResponse:

@@ -137,3 +137,12 @@ def label_choices(survey: Questionnaire, intents: Sequence[str]) -> list[dict[st
     groups.append({"label": "Une autre intention", "question_id": None,
                    "options": [{"value": f"intent:{intent}", "label": intent} for intent in intents]})
     return groups
+
+
+def label_names(choices: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """How a label is written on the page, by its form value."""
+    names = {"ignored": "ignoré"}
+    for group in choices:
+        for option in group["options"]:
+            names[option["value"]] = f"{group['label']} → {option['label']}"
+    return names
