@@ -283,21 +283,22 @@ def console_blueprint(app: Sanic, survey: Callable[[], Questionnaire]) -> Bluepr
         await with_period(request, context)
         return _page("console_exports.html", current="exports", exports=CSV_EXPORTS, **context)
 
-    @blueprint.get("/exports/<name:str>.csv", name="console_csv")
+    @blueprint.get("/exports/<filename:str>", name="console_export")
     @private
-    async def export_csv(request: Request, _context: dict[str, Any], _nonce: str, name: str) -> HTTPResponse:
-        if name not in CSV_EXPORTS:
+    async def export_file(request: Request, _context: dict[str, Any], _nonce: str, filename: str) -> HTTPResponse:
+        if filename == "nlu.yml":
+            return await export_nlu()
+        name, _, extension = filename.rpartition(".")
+        if extension != "csv" or name not in CSV_EXPORTS:
             raise NotFound(f"Requested URL {request.path} not found")
         period, _ = _period(request)
         await asyncio.to_thread(refresh)
         body = await asyncio.to_thread(_csv_text, name, period, survey())
-        filename = f"console-{name}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+        download = f"console-{name}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
         return raw(body.encode("utf-8"), content_type="text/csv; charset=utf-8",
-                   headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'})
+                   headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{download}"'})
 
-    @blueprint.get("/exports/nlu.yml", name="console_nlu")
-    @private
-    async def export_nlu(_request: Request, _context: dict[str, Any], _nonce: str) -> HTTPResponse:
+    async def export_nlu() -> HTTPResponse:
         def build() -> str:
             with session_scope() as session:
                 return export_yaml(inbox.labelled_texts(session)).yaml_text
