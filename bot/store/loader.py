@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from bot.diagnostic.questionnaire import Questionnaire, QuestionnaireError, load_questionnaire
 from bot.knowledge.model import KNOWLEDGE_DIR, Catalogue, Entry, KnowledgeError, Source, load_catalogue
 from bot.settings import get_settings
-from bot.store.db import get_engine, session_scope
 from bot.store import analytics_tables  # noqa: F401  (registers the analytics tables on Base.metadata)
+from bot.store.db import get_engine, session_scope
 from bot.store.tables import KNOWLEDGE_TABLES, Base, DoorRow, LevelRow, OptionRow, QuestionnaireRules, QuestionRow
 
 RULE_KEYS = ("dimensions", "sections", "tie_break", "maturity_rule")

@@ -1,0 +1,182 @@
+"""The console over HTTP, on a web app with a seeded database: access, session, CSRF, lockout, escaping, labels.
+
+The web app runs alone (no Rasa): see tests/console_server.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.web.app import CONTENT_SECURITY_POLICY
+from tests.console_server import PASSWORD, ConsoleServer, console_server
+
+PAGES = ["/admin/vue-ensemble", "/admin/entonnoir", "/admin/boite", "/admin/lacunes", "/admin/avis", "/admin/exports",
+         "/admin/exports/vue-ensemble.csv", "/admin/exports/entonnoir.csv", "/admin/exports/lacunes.csv",
+         "/admin/exports/avis.csv", "/admin/exports/nlu.yml"]
+POSTS = ["/admin/boite/etiqueter", "/admin/boite/retirer", "/admin/deconnexion"]
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+PHONE = re.compile(r"(?:\+33|0)\s*[1-9](?:[\s.-]*\d{2}){4}")
+TIMEOUT = 15
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    with console_server(tmp_path_factory.mktemp("console")) as running:
+        yield running
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def log_in(url: str, password: str = PASSWORD, headers: dict[str, str] | None = None) -> requests.Session:
+    session = requests.Session()
+    session.headers.update(headers or {})
+    form = session.get(f"{url}/admin/connexion", timeout=TIMEOUT)
+    reply = session.post(f"{url}/admin/connexion", data={"csrf": csrf_of(form.text), "password": password},
+                         allow_redirects=False, timeout=TIMEOUT)
+    assert reply.status_code == 303 and reply.headers["location"] == "/admin/vue-ensemble", reply.text[:500]
+    return session
+
+
+def test_without_a_password_every_console_address_is_a_404(tmp_path: Path) -> None:
+    with console_server(tmp_path, password=None, seed=False) as bare:
+        for path in ["/admin", "/admin/connexion", *PAGES]:
+            assert requests.get(bare.url + path, timeout=TIMEOUT).status_code == 404, path
+        for path in ["/admin/connexion", *POSTS]:
+            assert requests.post(bare.url + path, data={"password": "x"}, timeout=TIMEOUT).status_code == 404, path
+        assert requests.get(bare.url + "/health", timeout=TIMEOUT).ok
+
+
+def test_no_page_or_export_without_the_session(server: ConsoleServer) -> None:
+    for path in ["/admin", *PAGES]:
+        reply = requests.get(server.url + path, allow_redirects=False, timeout=TIMEOUT)
+        assert reply.status_code == 303 and reply.headers["location"] == "/admin/connexion", path
+    for path in POSTS:
+        assert requests.post(server.url + path, data={"message": "1", "label": "ignored"},
+                             timeout=TIMEOUT).status_code == 403, path
+    forged = requests.get(server.url + "/admin/vue-ensemble", allow_redirects=False, timeout=TIMEOUT,
+                          cookies={"alliance_console": "1796321300.abc.forged"})
+    assert forged.status_code == 303
+
+
+def test_the_login_page_and_the_session_cookie(server: ConsoleServer) -> None:
+    page = requests.get(server.url + "/admin/connexion", timeout=TIMEOUT)
+    assert page.status_code == 200 and "Mot de passe" in page.text
+    assert page.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert page.headers["Cache-Control"] == "no-store"
+    session = requests.Session()
+    form = session.get(server.url + "/admin/connexion", timeout=TIMEOUT)
+    reply = session.post(server.url + "/admin/connexion", data={"csrf": csrf_of(form.text), "password": PASSWORD},
+                         allow_redirects=False, timeout=TIMEOUT)
+    cookie = next(value for value in reply.raw.headers.getlist("Set-Cookie") if value.startswith("alliance_console="))
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/admin" in cookie
+    assert "Secure" not in cookie  # plain HTTP here; behind the HTTPS proxy: see the lockout test's server
+    for path in PAGES:
+        answer = session.get(server.url + path, timeout=TIMEOUT)
+        assert answer.status_code == 200, path
+        assert answer.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+        assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_a_form_without_its_csrf_token_is_refused(server: ConsoleServer) -> None:
+    login = requests.post(server.url + "/admin/connexion", data={"password": PASSWORD}, allow_redirects=False,
+                          timeout=TIMEOUT)
+    assert login.status_code == 403 and "alliance_console=" not in login.headers.get("Set-Cookie", "")
+    session = log_in(server.url)
+    inbox = session.get(server.url + "/admin/boite", timeout=TIMEOUT).text
+    message = re.search(r'name="message" value="(\d+)"', inbox).group(1)
+    for token in (None, "", "forged", csrf_of(inbox)[:-2] + "xx"):
+        data = {"message": message, "label": "ignored", **({"csrf": token} if token is not None else {})}
+        refused = session.post(server.url + "/admin/boite/etiqueter", data=data, allow_redirects=False, timeout=TIMEOUT)
+        assert refused.status_code == 403 and "formulaire a expiré" in refused.text
+    assert "Étiquette : " not in session.get(server.url + "/admin/boite", timeout=TIMEOUT).text
+    other = log_in(server.url)  # another session's token does not open this one
+    other_token = csrf_of(other.get(server.url + "/admin/boite", timeout=TIMEOUT).text)
+    assert session.post(server.url + "/admin/boite/etiqueter", data={"message": message, "label": "ignored",
+                        "csrf": other_token}, allow_redirects=False, timeout=TIMEOUT).status_code == 403
+
+
+def test_labelling_a_group_and_exporting_it(server: ConsoleServer) -> None:
+    session = log_in(server.url)
+    inbox = session.get(server.url + "/admin/boite", timeout=TIMEOUT).text
+    message = re.search(r'id="groupe-(\d+)">\s*<h2 class="inbox-text">« On est un groupement', inbox).group(1)
+    done = session.post(server.url + "/admin/boite/etiqueter", allow_redirects=False, timeout=TIMEOUT,
+                        data={"csrf": csrf_of(inbox), "message": message, "label": "answer:actor_type:accompagnement"})
+    assert done.status_code == 303 and done.headers["location"].startswith("/admin/boite?page=1&etiquetes=2")
+    page = session.get(server.url + done.headers["location"], timeout=TIMEOUT).text
+    assert "2 messages mis à jour" in page and "Étiquette : <strong>Réponse à la question 1" in page
+    exported = session.get(server.url + "/admin/exports/nlu.yml", timeout=TIMEOUT)
+    assert exported.headers["Content-Disposition"] == 'attachment; filename="console_nlu.yml"'
+    assert '"entity": "actor_type", "value": "accompagnement"' in exported.text
+    wrong = session.post(server.url + "/admin/boite/etiqueter", allow_redirects=False, timeout=TIMEOUT,
+                         data={"csrf": csrf_of(inbox), "message": message, "label": "answer:actor_type:licorne"})
+    assert wrong.status_code == 400 and "Choisissez une étiquette" in wrong.text
+    cleared = session.post(server.url + "/admin/boite/retirer", allow_redirects=False, timeout=TIMEOUT,
+                           data={"csrf": csrf_of(inbox), "message": message})
+    assert cleared.status_code == 303
+
+
+def test_the_inbox_shows_no_email_or_phone_and_escapes_html(server: ConsoleServer) -> None:
+    session = log_in(server.url)
+    for path in ("/admin/boite", "/admin/lacunes?debut=2026-11-01&fin=2026-11-30",
+                 "/admin/avis?debut=2026-11-01&fin=2026-11-30"):
+        page = session.get(server.url + path, timeout=TIMEOUT).text
+        assert not EMAIL.search(page) and not PHONE.search(page), path
+        assert "<script>alert" not in page and "<b>gras" not in page and "<i>très" not in page, path
+    inbox = session.get(server.url + "/admin/boite", timeout=TIMEOUT).text
+    assert "&lt;b&gt;gras&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in inbox
+    assert "[adresse e-mail masquée]" in inbox and "[numéro masqué]" in inbox
+    assert "scripted-" not in inbox and "visitor" not in inbox  # no conversation id, no visitor key
+
+
+def test_logging_out_ends_the_session(server: ConsoleServer) -> None:
+    session = log_in(server.url)
+    page = session.get(server.url + "/admin/vue-ensemble", timeout=TIMEOUT)
+    cookie = session.cookies.get("alliance_console")
+    out = session.post(server.url + "/admin/deconnexion", data={"csrf": csrf_of(page.text)}, allow_redirects=False,
+                       timeout=TIMEOUT)
+    assert out.status_code == 303 and out.headers["location"] == "/admin/connexion"
+    again = requests.get(server.url + "/admin/vue-ensemble", cookies={"alliance_console": cookie},
+                         allow_redirects=False, timeout=TIMEOUT)
+    assert again.status_code == 303, "the old cookie no longer opens the console"
+
+
+def test_a_bad_period_is_explained(server: ConsoleServer) -> None:
+    session = log_in(server.url)
+    page = session.get(server.url + "/admin/vue-ensemble?debut=2026-11-30&fin=2026-11-01", timeout=TIMEOUT)
+    assert page.status_code == 200 and "La date de début doit précéder la date de fin." in page.text
+
+
+def test_wrong_passwords_lock_the_client_then_everyone(tmp_path: Path) -> None:
+    with console_server(tmp_path, proxies=1) as proxied:
+        def attempt(address: str, password: str) -> requests.Response:
+            headers = {"X-Forwarded-For": address, "X-Forwarded-Proto": "https"}
+            form = requests.get(f"{proxied.url}/admin/connexion", headers=headers, timeout=TIMEOUT)
+            assert "Secure" in form.headers["Set-Cookie"]
+            # The cookie is Secure: a client sends it back over HTTPS only; this test speaks HTTP to the web app.
+            return requests.post(f"{proxied.url}/admin/connexion", allow_redirects=False, timeout=TIMEOUT,
+                                 headers=headers, cookies={"alliance_console_login": form.cookies["alliance_console_login"]},
+                                 data={"csrf": csrf_of(form.text), "password": password})
+
+        for tries_left in (4, 3, 2, 1):
+            refused = attempt("203.0.113.1", "pas le bon mot de passe")
+            assert refused.status_code == 401
+            assert f"Il vous reste encore {tries_left} essai" in refused.text
+        locked = attempt("203.0.113.1", "pas le bon mot de passe")
+        assert locked.status_code == 429 and "la connexion est bloquée pendant encore 15 minutes" in locked.text
+        assert attempt("203.0.113.1", PASSWORD).status_code == 429, "locked even with the right password"
+        opened = attempt("203.0.113.2", PASSWORD)  # another client is not locked
+        assert opened.status_code == 303
+        cookie = [value for value in opened.raw.headers.getlist("Set-Cookie") if value.startswith("alliance_console=")]
+        assert "Secure" in cookie[0], "behind the HTTPS proxy the cookie is Secure"
+        for number in range(15):  # 20 wrong passwords in all: the login is locked for everyone
+            attempt(f"198.51.100.{number}", "pas le bon mot de passe")
+        assert attempt("203.0.113.3", PASSWORD).status_code == 429
