@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.console.password import hash_password
 from bot.diagnostic.questionnaire import load_questionnaire
-from bot.runtime.processes import terminate, wait_for
+from bot.runtime.processes import accepts, terminate, wait_for
 from bot.store.db import build_engine
 from tests import console_seed
 
@@ -55,6 +55,8 @@ def console_server(folder: Path, *, password: str | None = PASSWORD, seed: bool 
         engine = build_engine(database_url)
         console_seed.scripted(engine, load_questionnaire())
         engine.dispose()
+    if accepts(int(env["WEB_PORT"])):
+        raise RuntimeError(f"port {env['WEB_PORT']} is already taken: is another web app still running?")
     log = folder / "web.log"
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=env, stdout=output,
