@@ -76,7 +76,8 @@ def scripted(engine: Engine, survey: Questionnaire) -> dict[str, Any]:
         for _ in range(count):
             number += 1
             visitor = visitor_key(f"scripted-{number}")
-            moment = when + timedelta(minutes=number)
+            # Finished ones spread over five days, so that the charts show more than one column.
+            moment = when + timedelta(days=number % 5 if stop is None else 0, minutes=number)
             reached = questions if stop is None else questions[: stop + 1]
             for position, question_id in enumerate(reached):
                 at = moment + timedelta(seconds=10 * position)
