@@ -145,7 +145,7 @@ def large(engine: Engine, survey: Questionnaire, diagnostics: int = 10_000, even
     rng = random.Random(seed)
     now = datetime.now(timezone.utc)
     questions = list(survey.question_ids)
-    per_visitor = max(1, events // diagnostics)
+    per_visitor = max(1, -(-events // diagnostics)) + 4  # abandoned ones write fewer: cut at ``events`` below
     conversation_rows, event_rows, diagnostic_rows, inbox_rows = [], [], [], []
     for number in range(diagnostics):
         visitor = visitor_key(f"bench-{number}")
@@ -181,6 +181,7 @@ def large(engine: Engine, survey: Questionnaire, diagnostics: int = 10_000, even
             inbox_rows.append({"visitor": visitor, "text": f"message incompris numéro {group}",
                                "group_key": f"message incompris numero {group}", "question_id": rng.choice(questions),
                                "reason": INBOX_NOT_AN_ANSWER, "received_at": start})
+    event_rows = event_rows[:events]
     with engine.begin() as connection:
         for table, rows in ((ConversationStat, conversation_rows), (Diagnostic, diagnostic_rows),
                             (InboxMessage, inbox_rows)):

@@ -55,6 +55,10 @@ class Period:
             return DAY
         return WEEK if self.days <= 183 else MONTH
 
+    def start_of(self, day: date) -> datetime:
+        """The owner's midnight starting ``day``, in UTC."""
+        return datetime.combine(day, time(0), TIMEZONE).astimezone(timezone.utc)
+
     def bucket(self, moment: datetime) -> date:
         """The first day of the bucket ``moment`` falls in (``moment`` naive means UTC)."""
         if moment.tzinfo is None:
