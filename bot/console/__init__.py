@@ -8,6 +8,7 @@
 - :mod:`.nlu_export`: the labelled messages as Rasa NLU training data;
 - :mod:`.listening`: knowledge gaps and feedback;
 - :mod:`.csv_export`: the aggregates as CSV;
+- :mod:`.redact`: a second mask on typed text before it is shown or exported;
 - :mod:`.password`: the console password's hash (``python -m bot.console set-password``);
 - :mod:`.refresh`: turns pending broker events into analytics rows before a page is computed.
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.console.redact import redact
 from bot.diagnostic.questionnaire import Questionnaire
 from bot.store.analytics_tables import LABEL_ANSWER, LABEL_IGNORED, LABEL_INTENT, InboxMessage
 from bot.store.tables import utcnow
@@ -100,7 +101,7 @@ def groups(session: Session, page: int = 1, page_size: int = PAGE_SIZE) -> list[
         .join(InboxMessage, InboxMessage.id == summary.c.latest)
         .order_by(summary.c.unlabelled.desc(), summary.c.count.desc(), summary.c.last_at.desc(), summary.c.group_key)
     ).all()
-    return [InboxGroup(message_id=row.id, count=int(row.count), text=row.text, question_id=row.question_id,
+    return [InboxGroup(message_id=row.id, count=int(row.count), text=redact(row.text), question_id=row.question_id,
                        last_at=row.last_at, label_kind=row.label_kind, label_question=row.label_question,
                        label_option=row.label_option, label_intent=row.label_intent) for row in rows]
 
@@ -137,4 +138,4 @@ def labelled_texts(session: Session) -> list[tuple[str, str | None, str | None, 
                InboxMessage.label_intent, InboxMessage.text)
         .where(InboxMessage.label_kind.in_((LABEL_ANSWER, LABEL_INTENT))).order_by(InboxMessage.id)
     ).all()
-    return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+    return [(row[0], row[1], row[2], row[3], redact(row[4])) for row in rows]

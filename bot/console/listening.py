@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.console.figures import in_period, share
 from bot.console.period import Period
+from bot.console.redact import redact
 from bot.store.analytics_tables import Feedback, KnowledgeGap
 
 MAX_GAPS = 100
@@ -63,7 +64,7 @@ def knowledge_gaps(session: Session, period: Period, limit: int = MAX_GAPS) -> t
         .join(KnowledgeGap, KnowledgeGap.id == summary.c.latest)
         .order_by(summary.c.count.desc(), summary.c.last_at.desc(), summary.c.group_key)
     ).all()
-    return total, [Gap(int(row.count), row.text, row.last_at) for row in rows]
+    return total, [Gap(int(row.count), redact(row.text), row.last_at) for row in rows]
 
 
 def feedback(session: Session, period: Period, limit: int = MAX_COMMENTS) -> FeedbackSummary:
@@ -73,7 +74,7 @@ def feedback(session: Session, period: Period, limit: int = MAX_COMMENTS) -> Fee
     by_door = {door or "": (int(count), int(yes or 0)) for door, count, yes in session.execute(
         select(Feedback.door, func.count(), useful).where(where).group_by(Feedback.door))}
     comments = [
-        Comment(bool(row.useful), row.comment, row.door, row.level, row.given_at)
+        Comment(bool(row.useful), redact(row.comment), row.door, row.level, row.given_at)
         for row in session.execute(
             select(Feedback.useful, Feedback.comment, Feedback.door, Feedback.level, Feedback.given_at)
             .where(where, Feedback.comment.is_not(None), func.length(Feedback.comment) > 0)

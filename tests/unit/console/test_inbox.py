@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from bot.console import inbox, password
 from bot.console.__main__ import main
 from bot.console.nlu_export import clean_text, export_yaml, training_data
+from bot.console.redact import redact
 from bot.diagnostic.questionnaire import load_questionnaire
 from bot.store.analytics_tables import InboxMessage
 from bot.store.db import build_engine, session_scope
@@ -155,3 +156,10 @@ def test_set_password_writes_the_hash_into_env(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("court\n"))
     assert main(["set-password", "--env", str(env)]) == 1
     assert "au moins 12 caractères" in capsys.readouterr().err
+
+
+def test_typed_text_is_masked_again_before_it_is_shown() -> None:
+    assert redact("jean.dupont+x@mail.example.fr, 06 12 34 56 78, +33 6 12 34 56 78") == (
+        "[e-mail masqué], [téléphone masqué], [téléphone masqué]")
+    assert redact("SIRET 123 456 789 00012 et 2026") == "SIRET [numéro masqué] et 2026"
+    assert redact("on a 40 salariés depuis 2012") == "on a 40 salariés depuis 2012"

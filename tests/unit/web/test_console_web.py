@@ -10,7 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from sqlalchemy import insert
 
+from bot.store.analytics_tables import InboxMessage, visitor_key
+from bot.store.db import build_engine
 from bot.web.app import CONTENT_SECURITY_POLICY
 from tests.console_server import PASSWORD, ConsoleServer, console_server
 
@@ -115,6 +118,13 @@ def test_labelling_a_group_and_exporting_it(server: ConsoleServer) -> None:
 
 
 def test_the_inbox_shows_no_email_or_phone_and_escapes_html(server: ConsoleServer) -> None:
+    # A row the pipeline would have masked, stored raw anyway: the console masks it again.
+    engine = build_engine(server.database_url)
+    with engine.begin() as connection:
+        connection.execute(insert(InboxMessage).values(
+            visitor=visitor_key("raw"), text="écrivez à jean.dupont@example.org ou au 06 12 34 56 78",
+            group_key="ecrivez a jean dupont", question_id=None, reason="fallback"))
+    engine.dispose()
     session = log_in(server.url)
     for path in ("/admin/boite", "/admin/lacunes?debut=2026-11-01&fin=2026-11-30",
                  "/admin/avis?debut=2026-11-01&fin=2026-11-30"):
@@ -124,6 +134,7 @@ def test_the_inbox_shows_no_email_or_phone_and_escapes_html(server: ConsoleServe
     inbox = session.get(server.url + "/admin/boite", timeout=TIMEOUT).text
     assert "&lt;b&gt;gras&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in inbox
     assert "[adresse e-mail masquée]" in inbox and "[numéro masqué]" in inbox
+    assert "écrivez à [e-mail masqué] ou au [téléphone masqué]" in inbox
     assert "scripted-" not in inbox and "visitor" not in inbox  # no conversation id, no visitor key
 
 
