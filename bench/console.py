@@ -45,7 +45,7 @@ from tests.databases import throwaway_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-PASSWORD = "mot de passe du banc d'essai"
+LOGIN_PHRASE = "mot de passe du banc d'essai"
 TARGET_MS = 300
 PAGES = ("vue-ensemble", "entonnoir", "boite", "lacunes", "avis", "exports", "exports/vue-ensemble.csv",
          "exports/entonnoir.csv", "exports/nlu.yml")
@@ -71,7 +71,7 @@ def log_in(base: str) -> requests.Session:
     token = re.search(r'name="csrf" value="([^"]+)"', form.text)
     if token is None:
         raise RuntimeError("no login form: is ADMIN_PASSWORD_HASH set for the web app?")
-    reply = session.post(f"{base}/admin/connexion", data={"csrf": token.group(1), "password": PASSWORD},
+    reply = session.post(f"{base}/admin/connexion", data={"csrf": token.group(1), "password": LOGIN_PHRASE},
                          allow_redirects=False, timeout=30)
     if reply.status_code != 303:
         raise RuntimeError(f"login refused: HTTP {reply.status_code}")
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                       for table in ("diagnostics", "analytics_question_events", "analytics_conversations",
                                     "analytics_inbox")}
         env = {**os.environ, "DATABASE_URL": url, "WEB_PORT": str(args.port), "WEB_HOST": "127.0.0.1",
-               "ADMIN_PASSWORD_HASH": hash_password(PASSWORD)}
+               "ADMIN_PASSWORD_HASH": hash_password(LOGIN_PHRASE)}
         web = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{args.port}"

@@ -43,7 +43,7 @@ NAVIGATION = (("vue-ensemble", "Vue d'ensemble"), ("entonnoir", "Entonnoir"), ("
               ("lacunes", "Questions sans réponse"), ("avis", "Avis"), ("exports", "Exports"))
 CSV_EXPORTS = {"vue-ensemble": "vue d'ensemble", "entonnoir": "entonnoir", "lacunes": "questions sans réponse",
                "avis": "avis"}
-WRONG_PASSWORD = "Ce mot de passe n'est pas le bon."
+REFUSED_LOGIN = "Ce mot de passe n'est pas le bon."
 FORBIDDEN = "Ce formulaire a expiré ou ne vient pas de la console : rechargez la page, puis recommencez."
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
@@ -171,7 +171,7 @@ def console_blueprint(app: Sanic, survey: Callable[[], Questionnaire]) -> Bluepr
                 return login_page(request, key, 429, auth.lock_message(waiting))
             left = guard.tries_left(who)
             tries = f"encore {left} essai{'s' if left > 1 else ''}"
-            return login_page(request, key, 401, f"{WRONG_PASSWORD} Il vous reste {tries} avant un blocage de "
+            return login_page(request, key, 401, f"{REFUSED_LOGIN} Il vous reste {tries} avant un blocage de "
                                                  f"{auth.LOCK_SECONDS // 60} minutes.")
         guard.succeeded(who)
         response = redirect(HOME, status=303, headers=PRIVATE)
