@@ -154,3 +154,20 @@ def test_a_bad_period_is_explained(server: ConsoleServer) -> None:
     session = log_in(server.url)
     page = session.get(server.url + "/admin/vue-ensemble?debut=2026-11-30&fin=2026-11-01", timeout=TIMEOUT)
     assert page.status_code == 200 and "La date de début doit précéder la date de fin." in page.text
+
+
+def test_odd_input_gets_a_clear_answer_never_an_error(server: ConsoleServer) -> None:
+    session = log_in(server.url)
+    for path in ("/admin/vue-ensemble?debut=<script>&fin=2026-13-45", "/admin/entonnoir?debut=1026-01-01&fin=2026-01-01",
+                 "/admin/boite?page=abc", "/admin/boite?page=999999", "/admin/boite?page=-3",
+                 "/admin/exports/entonnoir.csv?debut=x"):
+        reply = session.get(server.url + path, timeout=TIMEOUT)
+        assert reply.status_code == 200, path
+        assert "<script>" not in reply.text
+    assert session.get(server.url + "/admin/exports/secret.csv", timeout=TIMEOUT).status_code == 404
+    assert session.get(server.url + "/admin/exports/nlu.json", timeout=TIMEOUT).status_code == 404
+    token = csrf_of(session.get(server.url + "/admin/boite", timeout=TIMEOUT).text)
+    for message in ("abc", "", "99999999"):
+        reply = session.post(server.url + "/admin/boite/etiqueter", allow_redirects=False, timeout=TIMEOUT,
+                             data={"csrf": token, "message": message, "label": "ignored"})
+        assert reply.status_code in (303, 400), message
