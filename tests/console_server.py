@@ -42,14 +42,14 @@ def _port() -> int:
 
 @contextmanager
 def console_server(folder: Path, *, password: str | None = PASSWORD, seed: bool = True,
-                   proxies: int = 0) -> Iterator[ConsoleServer]:
+                   proxies: int = 0, extra_env: dict[str, str] | None = None) -> Iterator[ConsoleServer]:
     """A web app on a new database in ``folder`` (seeded with tests.console_seed.scripted), stopped after.
 
     ``proxies=1``: the web app trusts one proxy's X-Forwarded-For and X-Forwarded-Proto, as behind nginx.
     """
     database_url = f"sqlite:///{folder / 'console.db'}"
     env = {**os.environ, "DATABASE_URL": database_url, "WEB_HOST": "127.0.0.1", "WEB_PORT": str(_port()),
-           "ADMIN_PASSWORD_HASH": hash_password(password) if password else "", "PROXIES_COUNT": str(proxies)}
+           "ADMIN_PASSWORD_HASH": hash_password(password) if password else "", "PROXIES_COUNT": str(proxies), **(extra_env or {})}
     subprocess.run([sys.executable, "-m", "bot.store.loader"], cwd=ROOT, env=env, check=True, capture_output=True)
     if seed:
         engine = build_engine(database_url)

@@ -8,18 +8,24 @@
   also ``SameSite=Strict``.
 - **Lockout.** :data:`MAX_TRIES` wrong passwords from one client (a keyed hash of its address, never
   stored) within :data:`LOCK_SECONDS` lock that client; :data:`MAX_TRIES_OVERALL` from all clients
-  lock the login for everyone, for the same time. Counted in this process's memory.
+  lock the login for everyone, for the same time. Counted in Redis when the web apps share one
+  (``RATE_LIMIT_STORE_URL``: every web app then counts the same tries), else in this process's memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "alliance_console"
 LOGIN_COOKIE = "alliance_console_login"
@@ -127,6 +133,98 @@ class LoginGuard:
         events = self._clients.get(client, deque())
         self._trim(events, moment)
         return max(0, self.per_client - len(events))
+
+
+class SharedLoginGuard:
+    """The same counts as :class:`LoginGuard`, in Redis sorted sets shared by every web app.
+
+    Keys: ``<prefix>:client:<client hash>`` and ``<prefix>:all``, each expiring with its window. If Redis
+    cannot be reached, this process's own :class:`LoginGuard` counts instead (and the failure is logged).
+    """
+
+    def __init__(self, client: Any, prefix: str = "alliance:console:login", per_client: int = MAX_TRIES,
+                 overall: int = MAX_TRIES_OVERALL, window: float = LOCK_SECONDS) -> None:
+        self.client, self.prefix = client, prefix
+        self.per_client, self.overall, self.window = per_client, overall, window
+        self.fallback = LoginGuard(per_client, overall, window)
+
+    def _keys(self, who: str) -> tuple[str, str]:
+        return f"{self.prefix}:client:{who}", f"{self.prefix}:all"
+
+    async def _counts(self, who: str) -> list[tuple[int, float]]:
+        """(tries in the window, oldest try) for the client, then overall."""
+        now = time.time()
+        found = []
+        for key in self._keys(who):
+            await self.client.zremrangebyscore(key, "-inf", now - self.window)
+            oldest = await self.client.zrange(key, 0, 0, withscores=True)
+            found.append((int(await self.client.zcard(key)), float(oldest[0][1]) if oldest else now))
+        return found
+
+    async def locked_for(self, who: str) -> float:
+        from redis.exceptions import RedisError
+
+        try:
+            (mine, my_oldest), (every, oldest) = await self._counts(who)
+        except (RedisError, OSError) as error:
+            logger.warning("console lockout counted in this process, Redis unreachable: %s", error)
+            return self.fallback.locked_for(who)
+        now, wait = time.time(), 0.0
+        if mine >= self.per_client:
+            wait = my_oldest + self.window - now
+        if every >= self.overall:
+            wait = max(wait, oldest + self.window - now)
+        return max(0.0, wait, self.fallback.locked_for(who))
+
+    async def failed(self, who: str) -> None:
+        from redis.exceptions import RedisError
+
+        self.fallback.failed(who)
+        now, member = time.time(), secrets.token_hex(8)
+        try:
+            for key in self._keys(who):
+                await self.client.zadd(key, {member: now})
+                await self.client.expire(key, int(self.window) + 1)
+        except (RedisError, OSError) as error:
+            logger.warning("console lockout counted in this process, Redis unreachable: %s", error)
+
+    async def succeeded(self, who: str) -> None:
+        from redis.exceptions import RedisError
+
+        self.fallback.succeeded(who)
+        try:
+            await self.client.delete(self._keys(who)[0])
+        except (RedisError, OSError) as error:
+            logger.warning("console lockout: Redis unreachable: %s", error)
+
+    async def tries_left(self, who: str) -> int:
+        from redis.exceptions import RedisError
+
+        try:
+            (mine, _), _ = await self._counts(who)
+        except (RedisError, OSError):
+            return self.fallback.tries_left(who)
+        return max(0, self.per_client - mine)
+
+
+class MemoryGuard:
+    """:class:`LoginGuard` behind the same awaitable methods as :class:`SharedLoginGuard`."""
+
+    def __init__(self, guard: LoginGuard | None = None) -> None:
+        self.guard = guard or LoginGuard()
+
+    async def locked_for(self, who: str) -> float:
+        return self.guard.locked_for(who)
+
+    async def failed(self, who: str) -> None:
+        self.guard.failed(who)
+
+    async def succeeded(self, who: str) -> None:
+        self.guard.succeeded(who)
+
+    async def tries_left(self, who: str) -> int:
+        await asyncio.sleep(0)
+        return self.guard.tries_left(who)
 
 
 def lock_message(seconds: float) -> str:

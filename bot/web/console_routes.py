@@ -89,7 +89,15 @@ def console_blueprint(app: Sanic, survey: Callable[[], Questionnaire]) -> Bluepr
     """The console's routes, for ``app`` (whose ``ctx.address_hash_key`` keys the lockout's client hashes)."""
     blueprint = Blueprint("console", url_prefix=PREFIX)
     sessions = auth.Sessions()
-    guard = auth.LoginGuard()
+    memory_guard = auth.MemoryGuard()
+    shared: dict[int, auth.SharedLoginGuard] = {}
+
+    def guard() -> auth.MemoryGuard | auth.SharedLoginGuard:
+        """In Redis when the web apps share one (set at server start), else in this process."""
+        client = getattr(app.ctx, "rate_limit_redis", None)
+        if client is None:
+            return memory_guard
+        return shared.setdefault(id(client), auth.SharedLoginGuard(client))
 
     def client(request: Request) -> str:
         address = request.remote_addr or request.ip or "unknown"
@@ -159,21 +167,21 @@ def console_blueprint(app: Sanic, survey: Callable[[], Questionnaire]) -> Bluepr
         if not auth.csrf_ok(key, request.cookies.get(auth.LOGIN_COOKIE), _form(request, "csrf"), "login"):
             return _page("console_error.html", 403, message=FORBIDDEN)
         who = client(request)
-        waiting = guard.locked_for(who)
+        waiting = await guard().locked_for(who)
         if waiting:
             return login_page(request, key, 429, auth.lock_message(waiting))
         stored = get_settings().admin_password_hash
         if not await asyncio.to_thread(verify_password, _form(request, "password"), stored):
-            guard.failed(who)
+            await guard().failed(who)
             await asyncio.sleep(auth.WRONG_PASSWORD_DELAY)
-            waiting = guard.locked_for(who)
+            waiting = await guard().locked_for(who)
             if waiting:
                 return login_page(request, key, 429, auth.lock_message(waiting))
-            left = guard.tries_left(who)
+            left = await guard().tries_left(who)
             tries = f"encore {left} essai{'s' if left > 1 else ''}"
             return login_page(request, key, 401, f"{REFUSED_LOGIN} Il vous reste {tries} avant un blocage de "
                                                  f"{auth.LOCK_SECONDS // 60} minutes.")
-        guard.succeeded(who)
+        await guard().succeeded(who)
         response = redirect(HOME, status=303, headers=PRIVATE)
         _set_cookie(request, response, auth.SESSION_COOKIE, sessions.issue(key), auth.SESSION_SECONDS)
         _set_cookie(request, response, auth.LOGIN_COOKIE, "", 0)
