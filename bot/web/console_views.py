@@ -21,7 +21,7 @@ TEXT_FILL = "#1a1a1a"
 GRID_FILL = "#d5dae1"
 TRACK_FILL = "#e8edf3"
 COLUMNS_WIDTH, COLUMNS_HEIGHT, AXIS_WIDTH, PLOT_TOP, PLOT_HEIGHT = 640, 240, 40, 10, 190
-BAR_LABEL_WIDTH, BAR_MAX, BAR_ROW, BAR_HEIGHT = 230, 330, 30, 18
+BAR_LABEL_WIDTH, BAR_MAX, BAR_ROW, BAR_HEIGHT = 270, 330, 30, 18
 
 
 def _n(value: float) -> str:
@@ -83,7 +83,7 @@ def horizontal_bars(title: str, rows: Sequence[tuple[str, float | None, str]], m
     bars = []
     for index, (label, value, written) in enumerate(rows):
         top = 8 + index * BAR_ROW
-        shown = label if len(label) <= 34 else label[:33].rstrip() + "…"
+        shown = label if len(label) <= 30 else label[:29].rstrip() + "…"  # about 240 units at 13 px
         bars.append({"label": shown, "written": written, "y": _n(top + (BAR_ROW - BAR_HEIGHT) / 2),
                      "text_y": _n(top + BAR_ROW / 2 + 5),
                      "width": _n(round(BAR_MAX * (value or 0) / maximum, 1) if maximum else 0)})

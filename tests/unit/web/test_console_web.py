@@ -100,7 +100,7 @@ def test_a_form_without_its_csrf_token_is_refused(server: ConsoleServer) -> None
 def test_labelling_a_group_and_exporting_it(server: ConsoleServer) -> None:
     session = log_in(server.url)
     inbox = session.get(server.url + "/admin/boite", timeout=TIMEOUT).text
-    message = re.search(r'id="groupe-(\d+)">\s*<h2 class="inbox-text">« On est un groupement', inbox).group(1)
+    message = re.search(r'id="groupe-(\d+)">\s*<h2 class="inbox-text">«\u00a0On est un groupement', inbox).group(1)
     done = session.post(server.url + "/admin/boite/etiqueter", allow_redirects=False, timeout=TIMEOUT,
                         data={"csrf": csrf_of(inbox), "message": message, "label": "answer:actor_type:accompagnement"})
     assert done.status_code == 303 and done.headers["location"].startswith("/admin/boite?page=1&etiquetes=2")
