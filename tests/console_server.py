@@ -1,7 +1,8 @@
 """A web app with the owner's console, on a seeded throw-away database: for the console's web and browser tests.
 
 Only the web app runs (the console reads the database: no Rasa, no action server). Its port is
-``TEST_WEB_PORT`` when set, else a free one.
+``TEST_CONSOLE_WEB_PORT`` when set, else a free one (never TEST_WEB_PORT: in `make conversation` the
+shared stack's web app holds that one while the console's browser test runs).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ class ConsoleServer:
 
 
 def _port() -> int:
-    if os.environ.get("TEST_WEB_PORT"):
-        return int(os.environ["TEST_WEB_PORT"])
+    if os.environ.get("TEST_CONSOLE_WEB_PORT"):
+        return int(os.environ["TEST_CONSOLE_WEB_PORT"])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

@@ -1,6 +1,6 @@
 """The console's access rules that need a web app of their own: no password at all, and the lockout behind a proxy.
 
-Each test starts its own web app (tests/console_server.py), one after the other, so they can share TEST_WEB_PORT.
+Each test starts its own web app (tests/console_server.py), one after the other, so they can share TEST_CONSOLE_WEB_PORT.
 """
 
 from __future__ import annotations
