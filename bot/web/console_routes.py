@@ -97,7 +97,9 @@ def console_blueprint(app: Sanic, survey: Callable[[], Questionnaire]) -> Bluepr
         client = getattr(app.ctx, "rate_limit_redis", None)
         if client is None:
             return memory_guard
-        return shared.setdefault(id(client), auth.SharedLoginGuard(client))
+        if id(client) not in shared:  # one per Redis client, so that its in-memory fallback keeps its counts
+            shared[id(client)] = auth.SharedLoginGuard(client)
+        return shared[id(client)]
 
     def client(request: Request) -> str:
         address = request.remote_addr or request.ip or "unknown"
