@@ -26,7 +26,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d /root/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10 2>/dev/null); do $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo $$p && break; done)
 
 .PHONY: help run test install spacy train db lint unit validate stories conversation browser-deps crossval bench \
-	bench-workshop bench-broker workshop purge lock clean run-prod production bench-prod
+	bench-workshop bench-broker bench-console workshop purge lock clean run-prod production bench-prod
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -116,6 +116,9 @@ bench-broker: $(MODEL) ## what Rasa's event broker (analytics) adds to a turn's 
 
 bench-workshop: install ## the workshop dashboard with 200 participants
 	$(PY) -m bench.workshop_dashboard
+
+bench-console: install ## the owner's console pages with 10,000 diagnostics and 100,000 events (SQLite; DATABASE=postgresql)
+	$(PY) -m bench.console --database $(or $(DATABASE),sqlite)
 
 workshop: install db ## open a workshop: make workshop TITLE="Atelier Lyon" [HOURS=4]
 	$(PY) -m bot.workshops create --title "$(TITLE)" $(if $(HOURS),--hours $(HOURS))

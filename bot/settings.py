@@ -53,6 +53,8 @@ class Settings:
     #: RabbitMQ (production mode): amqp://user:password@host:port/vhost and the durable queue of the events.
     rabbitmq_url: str = "amqp://127.0.0.1:5672/"
     event_queue: str = "alliance_events"
+    #: The owner's console password, as ``python -m bot.console set-password`` writes it; None: /admin answers 404.
+    admin_password_hash: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -104,4 +106,5 @@ def get_settings() -> Settings:
         rabbitmq_url=env.get("RABBITMQ_URL") or "amqp://127.0.0.1:5672/",
         event_queue=env.get("EVENT_QUEUE") or "alliance_events",
         recap_before_result=(env.get("RECAP_BEFORE_RESULT") or "true").strip().lower() not in ("false", "0", "no", "non"),
+        admin_password_hash=(env.get("ADMIN_PASSWORD_HASH") or "").strip() or None,
     )

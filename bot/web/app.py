@@ -10,6 +10,7 @@
   ``/diagnostics/<conversation id>/chart.svg``: its chart, also sent in the chat.
 - ``GET /api/diagnostics/<conversation id>``: the state as JSON.
 - ``/ateliers``: workshops (trainer page, dashboard, export), see workshop_routes.py.
+- ``/admin``: the owner's console (404 until a password is set), see console_routes.py.
 
 Read-only on the database: the action server writes diagnostics.
 """
@@ -37,6 +38,7 @@ from bot.settings import get_settings
 from bot.store import diagnostics, privacy
 from bot.store.loader import read_questionnaire
 from bot.web import pages, report
+from bot.web.console_routes import add_console_routes
 from bot.web.ratelimit import Limit, MemoryLimits, RedisLimits, redis_client, shared_hash_key
 from bot.web.workshop_routes import add_workshop_routes
 
@@ -208,6 +210,7 @@ def create_app(name: str = "faire_alliance_web") -> Sanic:
 
     app.static("/static", str(STATIC_DIR), name="static")
     add_workshop_routes(app, _questionnaire)
+    add_console_routes(app, _questionnaire)
 
     @app.options(REST_WEBHOOK)
     async def chat_preflight(_request: Request) -> HTTPResponse:

@@ -6,6 +6,7 @@ import copy
 import re
 import subprocess
 import sys
+from datetime import date, datetime, timezone
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,9 +15,14 @@ from typing import Any
 import jinja2
 import pytest
 
+from bot.console.figures import Bucket, Overview
+from bot.console.funnel import FunnelStep
+from bot.console.listening import Comment, FeedbackSummary
+from bot.console.period import Period, local_date
 from bot.diagnostic.questionnaire import load_questionnaire
 from bot.web import pages
 from bot.web.chart import chart_view
+from bot.web.console_views import horizontal_bars, overview_view, percent_text
 
 ROOT = Path(__file__).resolve().parents[3]
 WEB = ROOT / "bot" / "web"
@@ -73,6 +79,46 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     },
     "report_not_found.html": {"root": "", "reference": "conv-1"},
 }
+
+# The owner's console (console_*.html): the shared parts, then each page.
+_PERIOD = Period(date(2026, 11, 2), date(2026, 11, 15))
+_OVERVIEW = Overview(period=_PERIOD, conversations=14, started=13, started_completed=6, finished=6,
+                     doors={"territoire": 2, "odd": 4}, levels={"habitude": 6},
+                     dimensions={"experience": 50.0, "organisation": 33.3, "evaluation": None, "moyens": 0.0},
+                     workshops=1, workshop_participants=3,
+                     buckets=[Bucket(date(2026, 11, 2), "2 novembre", {"territoire": 2}, {"habitude": 2})])
+_STEPS = [FunnelStep("actor_type", 1, "Vous représentez…", 12, 1, 3, 9, 2, 1)]
+_SESSION = {"csrf": "jeton", "navigation": [["vue-ensemble", "Vue d'ensemble"], ["boite", "Boîte de réception"]],
+            "current": "boite"}
+_CHOSEN = {**_SESSION, "period_first": "2026-11-02", "period_last": "2026-11-15", "period_text": "du 2 au 15 novembre",
+           "period_error": "Une erreur", "period_query": "debut=2026-11-02&fin=2026-11-15"}
+_WHEN = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
+CONTEXTS.update({
+    "console_charts.html": {},
+    "console_layout.html": _SESSION,
+    "console_login.html": {"csrf": "jeton", "message": "Ce mot de passe n'est pas le bon."},
+    "console_error.html": {"message": "Ce formulaire a expiré."},
+    "console_overview.html": {**_CHOSEN, "data": _OVERVIEW, "view": overview_view(_OVERVIEW, load_questionnaire())},
+    "console_funnel.html": {**_CHOSEN, "steps": _STEPS, "percent": percent_text,
+                            "chart": horizontal_bars("Arrivés", [("1. Vous représentez…", 12, "12")], 12)},
+    "console_inbox.html": {
+        **_SESSION, "total": 3, "unlabelled": 2, "page": 1, "pages": 2, "done": 2, "local_date": local_date,
+        "groups": [{"message_id": 7, "count": 2, "text": "un groupement d'employeurs", "question_id": "actor_type",
+                    "last_at": _WHEN, "label_kind": "answer", "label_value": "answer:actor_type:autre"}],
+        "questions": {"actor_type": [1, "Vous représentez…"]},
+        "choices": [{"label": "Réponse à la question 1", "question_id": "actor_type",
+                     "options": [{"value": "answer:actor_type:autre", "label": "Autre"}]}],
+        "label_names": {"answer:actor_type:autre": "Question 1 → Autre"},
+    },
+    "console_gaps.html": {**_CHOSEN, "total": 2, "local_date": local_date,
+                          "gaps": [{"count": 2, "text": "le label lucie", "last_at": _WHEN}]},
+    "console_feedback.html": {
+        **_CHOSEN, "local_date": local_date, "percent": percent_text, "doors": {"odd": "La contribution aux ODD"},
+        "levels": {"habitude": "Habitude"},
+        "summary": FeedbackSummary(2, 1, [Comment(True, "clair", "odd", "habitude", _WHEN)], {"odd": (2, 1)}),
+    },
+    "console_exports.html": {**_CHOSEN, "exports": {"avis": "avis"}},
+})
 PAGES = [name for name in CONTEXTS if name.endswith((".html", ".svg"))]
 
 
@@ -160,7 +206,7 @@ def test_every_template_has_a_sample_context() -> None:
 @pytest.mark.parametrize("name", PAGES)
 def test_every_template_renders(name: str) -> None:
     page = pages.render(name, **copy.deepcopy(CONTEXTS[name]))
-    if name not in ("report_parts.html", "chart.svg"):
+    if name not in ("report_parts.html", "chart.svg", "console_charts.html"):
         assert page.startswith("<!DOCTYPE html>\n<html lang=\"fr\"")
         assert '<meta charset="utf-8">' in page and 'name="viewport"' in page
         assert re.search(r"<title>[^<]+</title>", page) or name == "base.html"
