@@ -28,9 +28,12 @@ RESULTS_DIR = ROOT / "bench" / "results"
 LOG_DIR = RESULTS_DIR / "logs"
 STOCK_DIR = ROOT / ".cache" / "stock_bot"
 
-OUR_PORTS = (25005, 25055, 28000)  # Rasa, action server, web app
-COLD_PORTS = (25006, 25056, 28001)  # the stack started only to time its cold start
-STOCK_PORT = 25105
+# BENCH_PORT_OFFSET moves every port below (e.g. 20000: 45005…, 48000…), so that a benchmark can run beside
+# another one, or beside a test stack, on a shared machine.
+PORT_OFFSET = int(os.environ.get("BENCH_PORT_OFFSET", "0"))
+OUR_PORTS = (25005 + PORT_OFFSET, 25055 + PORT_OFFSET, 28000 + PORT_OFFSET)  # Rasa, action server, web app
+COLD_PORTS = (25006 + PORT_OFFSET, 25056 + PORT_OFFSET, 28001 + PORT_OFFSET)  # only to time the cold start
+STOCK_PORT = 25105 + PORT_OFFSET
 STOCK_URL = f"http://127.0.0.1:{STOCK_PORT}"
 
 START_TIMEOUT = 180.0  # seconds, one bot until it answers /status
