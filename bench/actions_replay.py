@@ -37,8 +37,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench.load import KNOWLEDGE_BASELINE, KNOWLEDGE_QUESTIONS, RESULT_MARKER, Bot, Sample, converse, our_script
-from bench.processes import LOG_DIR, OUR_PORTS, RESULTS_DIR, environment, stack_env, stop_process
+from bench.load import KNOWLEDGE_BASELINE, KNOWLEDGE_QUESTIONS, RESULT_MARKER, Bot, Sample, our_script, turn
+from bench.processes import LOG_DIR, OUR_PORTS, RESULTS_DIR, START_TIMEOUT, environment, stack_env, stop_process
 from bench.usage import cpu_seconds
 from bot.runtime.processes import ACTIONS_LISTEN_ENV, DEFAULT_MODEL, wait_for
 from bot.runtime.stack import Stack
@@ -46,7 +46,6 @@ from bot.runtime.stack import Stack
 CALLS_FILE = RESULTS_DIR / "action_calls.json"
 REPLAY_PORT = OUR_PORTS[1] + 100  # the first replayed action server; the next trees take the next ports
 LOADER_TIMEOUT = 300.0
-START_TIMEOUT = 120.0
 DIAGNOSTIC_TURNS = len(our_script(random.Random(1), 0))
 
 
@@ -93,7 +92,7 @@ async def _play(recorder: _Recorder, bot: Bot, proxy_port: int) -> Sample:
             messages = [*script, *[text for question in KNOWLEDGE_QUESTIONS for text in (KNOWLEDGE_BASELINE, question)]]
             for index, text in enumerate(messages):
                 recorder.turn = (index, text)
-                await converse(session, bot, "capture", [text], sample)
+                await turn(session, bot, "capture", text, sample)
     finally:
         await runner.cleanup()
     return sample
@@ -105,7 +104,8 @@ def capture(model: Path) -> Path:
         data_dir = Path(folder)
         _load(Path.cwd(), data_dir)
         stack = _ProxiedStack(rasa_port=rasa_port, action_port=action_port, web_port=web_port, model=model,
-                              run_dir=data_dir, env=stack_env(data_dir), log_dir=LOG_DIR)
+                              run_dir=data_dir, env=stack_env(data_dir), log_dir=LOG_DIR,
+                              rasa_start_timeout=START_TIMEOUT)
         recorder = _Recorder(f"http://127.0.0.1:{action_port + 1}/webhook")
         try:
             stack.start()

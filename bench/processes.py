@@ -36,7 +36,7 @@ COLD_PORTS = (25006 + PORT_OFFSET, 25056 + PORT_OFFSET, 28001 + PORT_OFFSET)  # 
 STOCK_PORT = 25105 + PORT_OFFSET
 STOCK_URL = f"http://127.0.0.1:{STOCK_PORT}"
 
-START_TIMEOUT = 180.0  # seconds, one bot until it answers /status
+START_TIMEOUT = 600.0  # seconds, one bot until it answers /status (a shared machine may be very busy)
 FIRST_REPLY_TIMEOUT = 120.0
 INIT_TIMEOUT = 1800.0  # `rasa init` (trains the moodbot)
 TRAIN_TIMEOUT = 3600.0
@@ -144,7 +144,7 @@ def stack_env(data_dir: Path) -> dict[str, str]:
 def make_stack(ports: tuple[int, int, int], data_dir: Path, model: Path) -> Stack:
     rasa_port, action_port, web_port = ports
     return Stack(rasa_port=rasa_port, action_port=action_port, web_port=web_port, model=model, run_dir=data_dir,
-                 env=stack_env(data_dir), log_dir=LOG_DIR)
+                 env=stack_env(data_dir), log_dir=LOG_DIR, rasa_start_timeout=START_TIMEOUT)
 
 
 @contextmanager
