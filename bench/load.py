@@ -44,7 +44,7 @@ KNOWLEDGE_QUESTIONS = (
     "vers qui me tourner pour être accompagné ?",
 )
 KNOWLEDGE_ROUNDS = 6
-TARGET_KNOWLEDGE_ADDED_MS = 20.0
+TARGET_KNOWLEDGE_ADDED_MS = 10.0
 
 # The moodbot's intents, in an order its stories and rules answer (every turn gets a reply).
 MOOD_TURNS = (
@@ -113,6 +113,7 @@ class Sample:
     """Turn latencies and errors collected by one measurement."""
 
     latencies_ms: list[float] = field(default_factory=list)
+    result_latencies_ms: list[float] = field(default_factory=list)  # the turns that gave the final marker
     conversations: int = 0
     errors: int = 0
     error_examples: list[str] = field(default_factory=list)
@@ -175,6 +176,8 @@ async def converse(session: aiohttp.ClientSession, bot: Bot, sender: str, messag
             return
     if bot.final_marker and said and bot.final_marker not in said:
         sample.error(f"{bot.key}: no « {bot.final_marker} » in the last reply: {said[:200]!r}")
+    elif bot.final_marker and said:
+        sample.result_latencies_ms.append(sample.latencies_ms[-1])
     sample.conversations += 1
 
 
@@ -243,6 +246,8 @@ def summary(sample: Sample, elapsed: float | None = None) -> dict[str, Any]:
         "p50_ms": percentile(sample.latencies_ms, 50),
         "p95_ms": percentile(sample.latencies_ms, 95),
         "max_ms": max(sample.latencies_ms, default=None),
+        "result_turns": len(sample.result_latencies_ms),
+        "result_p50_ms": percentile(sample.result_latencies_ms, 50),
         "errors": sample.errors,
         "error_examples": sample.error_examples,
     }

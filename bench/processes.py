@@ -28,12 +28,15 @@ RESULTS_DIR = ROOT / "bench" / "results"
 LOG_DIR = RESULTS_DIR / "logs"
 STOCK_DIR = ROOT / ".cache" / "stock_bot"
 
-OUR_PORTS = (25005, 25055, 28000)  # Rasa, action server, web app
-COLD_PORTS = (25006, 25056, 28001)  # the stack started only to time its cold start
-STOCK_PORT = 25105
+# BENCH_PORT_OFFSET moves every port below (e.g. 20000: 45005…, 48000…), so that a benchmark can run beside
+# another one, or beside a test stack, on a shared machine.
+PORT_OFFSET = int(os.environ.get("BENCH_PORT_OFFSET", "0"))
+OUR_PORTS = (25005 + PORT_OFFSET, 25055 + PORT_OFFSET, 28000 + PORT_OFFSET)  # Rasa, action server, web app
+COLD_PORTS = (25006 + PORT_OFFSET, 25056 + PORT_OFFSET, 28001 + PORT_OFFSET)  # only to time the cold start
+STOCK_PORT = 25105 + PORT_OFFSET
 STOCK_URL = f"http://127.0.0.1:{STOCK_PORT}"
 
-START_TIMEOUT = 180.0  # seconds, one bot until it answers /status
+START_TIMEOUT = 600.0  # seconds, one bot until it answers /status (a shared machine may be very busy)
 FIRST_REPLY_TIMEOUT = 120.0
 INIT_TIMEOUT = 1800.0  # `rasa init` (trains the moodbot)
 TRAIN_TIMEOUT = 3600.0
@@ -142,7 +145,7 @@ def stack_env(data_dir: Path) -> dict[str, str]:
 def make_stack(ports: tuple[int, int, int], data_dir: Path, model: Path) -> Stack:
     rasa_port, action_port, web_port = ports
     return Stack(rasa_port=rasa_port, action_port=action_port, web_port=web_port, model=model, run_dir=data_dir,
-                 env=stack_env(data_dir), log_dir=LOG_DIR)
+                 env=stack_env(data_dir), log_dir=LOG_DIR, rasa_start_timeout=START_TIMEOUT)
 
 
 @contextmanager

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
+# The same few thousand strings (names of the knowledge base, option labels, the message of the turn) are
+# normalised again and again in a turn: cached, as a pure function of its text.
+@lru_cache(maxsize=16_384)
 def normalise(text: str) -> str:
     """Lower case, no accents, no punctuation, single spaces: how user text is compared."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

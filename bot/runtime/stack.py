@@ -24,6 +24,8 @@ from bot.runtime.processes import (
     ACTIONS_LISTEN_ENV,
     DEFAULT_MODEL,
     QUIET_ENV,
+    RASA_TUNING_ENV,
+    SERVICE_TUNING_ENV,
     actions_command,
     answers,
     cors_origins,
@@ -53,6 +55,11 @@ class Stack:
     env: Mapping[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
     api_token: str = ""
+    # Thread pools and allocator of the Rasa server and of the others (bot.runtime.processes); a benchmark
+    # gives {} to measure without them.
+    rasa_tuning: Mapping[str, str] = field(default_factory=lambda: dict(RASA_TUNING_ENV))
+    service_tuning: Mapping[str, str] = field(default_factory=lambda: dict(SERVICE_TUNING_ENV))
+    rasa_start_timeout: float = RASA_START_TIMEOUT  # a benchmark on a busy shared machine gives more
     supervisor: Supervisor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -78,12 +85,13 @@ class Stack:
         """The current process of each name (a restarted one has a new pid)."""
         return self.supervisor.processes
 
-    def _environment(self) -> dict[str, str]:
-        return {**QUIET_ENV, **os.environ, **self.env, **ACTIONS_LISTEN_ENV, "WEB_PORT": str(self.web_port),
+    def _environment(self, tuning: Mapping[str, str]) -> dict[str, str]:
+        return {**QUIET_ENV, **tuning, **os.environ, **self.env, **ACTIONS_LISTEN_ENV, "WEB_PORT": str(self.web_port),
                 "RASA_URL": self.rasa_url, "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook"}
 
     def _spec(self, name: str, command: list[str], ready_url: str, timeout: float) -> ProcessSpec:
-        return ProcessSpec(name, command, env=self._environment(), cwd=REPO_ROOT,
+        tuning = self.rasa_tuning if name == "rasa" else self.service_tuning
+        return ProcessSpec(name, command, env=self._environment(tuning), cwd=REPO_ROOT,
                            log_path=self.log_dir / f"{name}.log" if self.log_dir is not None else None,
                            ready=lambda: answers(ready_url), start_timeout=timeout)
 
@@ -109,7 +117,7 @@ class Stack:
         origins = cors_origins(self._setting("WIDGET_ORIGINS", None) or ",".join(get_settings().widget_origins))
         command = rasa_run_command("bot.runtime.rasa_launcher", self.model, self.api_token, endpoints, credentials,
                                    self.rasa_port, origins)
-        return self._spec("rasa", command, f"{self.rasa_url}/status?token={self.api_token}", RASA_START_TIMEOUT)
+        return self._spec("rasa", command, f"{self.rasa_url}/status?token={self.api_token}", self.rasa_start_timeout)
 
     def process_specs(self) -> list[ProcessSpec]:
         """Every process, in start order (they stop in the reverse order)."""
