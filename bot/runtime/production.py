@@ -65,6 +65,8 @@ from bot.runtime.processes import (
     DEFAULT_MODEL,
     LOOPBACK,
     QUIET_ENV,
+    RASA_TUNING_ENV,
+    SERVICE_TUNING_ENV,
     VENV_BIN,
     accepts,
     actions_command,
@@ -248,8 +250,11 @@ class Production:
     def _spec(self, name: str, command: list[str], ready: Callable[[], bool], *, timeout: float = SERVICE_TIMEOUT,
               wait_at_start: bool = True, client_addresses_in_output: bool = False) -> ProcessSpec:
         """A supervised process with its output in ``<name>.log``; output that may name a client's address goes
-        through :func:`copy_without_client_addresses` first."""
-        return ProcessSpec(name, command, env=self.environment(), cwd=REPO_ROOT, log_path=self.run_dir / f"{name}.log",
+        through :func:`copy_without_client_addresses` first. Thread pools and malloc arenas are tuned as in
+        ``make run`` (bot/runtime/processes.py; a variable set in the environment wins)."""
+        tuning = RASA_TUNING_ENV if name.startswith("rasa") else SERVICE_TUNING_ENV
+        env = {**tuning, **self.environment()}
+        return ProcessSpec(name, command, env=env, cwd=REPO_ROOT, log_path=self.run_dir / f"{name}.log",
                            output_filter=copy_without_client_addresses if client_addresses_in_output else None,
                            ready=ready, start_timeout=timeout, wait_at_start=wait_at_start)
 
