@@ -23,6 +23,7 @@ def test_rasa_loads_the_generated_sql_broker_and_its_rows_are_the_raw_events(tmp
     assert type(broker).__name__ == "QuickSQLEventBroker"
     event = {"sender_id": "conv-1", "event": "user", "timestamp": 1.0, "text": "bonjour"}
     broker.publish(event)
+    broker.flush()  # the events are written by a thread, off the turn
     engine = build_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(select(RAW_EVENTS.c.sender_id, RAW_EVENTS.c.data)).all()
