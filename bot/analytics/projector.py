@@ -121,7 +121,8 @@ def _locked_cursor(session: Session) -> ProjectionCursor:
         except IntegrityError:
             continue  # another process created it at the same time: lock theirs
     cursor = session.get(ProjectionCursor, SOURCE)
-    assert cursor is not None
+    if cursor is None:
+        raise RuntimeError("the projection cursor could neither be read nor created")
     return cursor
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from bot.settings import get_settings
 
 TRACKER_STORE_CLASS = "bot.runtime.tracker_store.IncrementalSQLTrackerStore"
+EVENT_BROKER_CLASS = "bot.runtime.event_broker.QuickSQLEventBroker"
 
 
 def tracker_store_config(url: str, cache_size: int = 500) -> str:
@@ -51,11 +52,12 @@ def lock_store_config(url: str | None) -> str:
 
 
 def sql_event_broker_config(url: str) -> str:
-    """Rasa's SQL event broker into the table ``events`` of the database at ``url`` (SQLite or PostgreSQL)."""
+    """Rasa's SQL event broker (:mod:`.event_broker`: SQLite without an fsync per event) into the table ``events``
+    of the database at ``url`` (SQLite or PostgreSQL)."""
     parts = urlsplit(url)
     if parts.scheme.startswith("sqlite"):
-        return f"event_broker:\n  type: SQL\n  dialect: sqlite\n  db: {url.split(':///', 1)[1]}\n"
-    lines = ["event_broker:", "  type: SQL", "  dialect: postgresql", f"  url: {parts.hostname}"]
+        return f"event_broker:\n  type: {EVENT_BROKER_CLASS}\n  dialect: sqlite\n  db: {url.split(':///', 1)[1]}\n"
+    lines = ["event_broker:", f"  type: {EVENT_BROKER_CLASS}", "  dialect: postgresql", f"  url: {parts.hostname}"]
     if parts.port:
         lines.append(f"  port: {parts.port}")
     lines.append(f"  db: {parts.path.lstrip('/')}")

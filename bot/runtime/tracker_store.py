@@ -121,6 +121,21 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
 
     # --- Writing -------------------------------------------------------------------------
 
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """The turn's new events to the event broker (analytics), known without reading the store again.
+
+        Rasa's own ``stream_events`` retrieves the conversation once more to compute them, which here is a full
+        rebuild at every turn (27 to 55 ms of a turn's p50 in bench/broker.py).
+        """
+        if self.event_broker is None:
+            return
+        known = self._handed_out.get(tracker.sender_id)
+        if known is None or known.tracker is not tracker:
+            await super().stream_events(tracker)
+            return
+        new_events = list(itertools.islice(tracker.events, known.stored, None))
+        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         known = self._handed_out.pop(tracker.sender_id, None)

@@ -96,7 +96,9 @@ def test_a_whole_diagnostic_in_the_widget_then_the_report(
         assert stored == answer or stored == [answer], (question_id, stored)
 
     with context.expect_page() as opened:
-        last_bot_message(page).get_by_role("link", name="voir le rapport").click()
+        # The result's messages, then « Ce résultat vous est-il utile ? »: the link is in the result's last message.
+        report_link = page.get_by_role("link", name="voir le rapport")
+        page.locator(".fa-msg--bot").filter(has=report_link).last.get_by_role("link", name="voir le rapport").click()
     report = opened.value
     watch.attach(report)
     report.wait_for_load_state()

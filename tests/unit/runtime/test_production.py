@@ -172,7 +172,7 @@ def test_the_rasa_servers_publish_their_events_to_rabbitmq_without_the_password_
 
 def test_make_run_writes_rasa_s_sql_event_broker(tmp_path: Path) -> None:
     sqlite = yaml.safe_load(rasa_config.sql_event_broker_config(f"sqlite:///{tmp_path}/events.db"))["event_broker"]
-    assert sqlite == {"type": "SQL", "dialect": "sqlite", "db": f"{tmp_path}/events.db"}
+    assert sqlite == {"type": rasa_config.EVENT_BROKER_CLASS, "dialect": "sqlite", "db": f"{tmp_path}/events.db"}
     postgres = yaml.safe_load(rasa_config.sql_event_broker_config("postgresql://u:pw@db:5433/alliance"))["event_broker"]
-    assert postgres == {"type": "SQL", "dialect": "postgresql", "url": "db", "port": 5433, "db": "alliance",
+    assert postgres == {"type": rasa_config.EVENT_BROKER_CLASS, "dialect": "postgresql", "url": "db", "port": 5433, "db": "alliance",
                         "username": "u", "password": "${EVENT_STORE_PASSWORD}"}

@@ -217,3 +217,30 @@ def test_the_generated_endpoints_load_this_store(tmp_path: Path, domain: Domain)
     store = TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), domain)
     assert isinstance(store, IncrementalSQLTrackerStore)
     assert store.cache_size == 7
+
+
+class Collecting:
+    """An event broker that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, event: dict[str, Any]) -> None:
+        self.published.append(event)
+
+
+def test_the_event_broker_gets_each_new_event_once_without_a_second_read(servers: Servers) -> None:
+    store, other = servers.servers
+    broker = Collecting()
+    store.event_broker = other.event_broker = broker  # type: ignore[assignment]
+    new_conversation(store)
+    turn(store, 0)
+    rebuilds = store.rebuilds
+    turn(store, 1)
+    turn(other, 2)  # the other server, which reads the conversation once
+    assert store.rebuilds == rebuilds
+    users = [event["text"] for event in broker.published if event["event"] == "user"]
+    assert users == ["réponse 0", "réponse 1", "réponse 2"]
+    assert {event["sender_id"] for event in broker.published} == {SENDER}
+    stored = run(servers.reference.retrieve_full_tracker(SENDER))
+    assert len(broker.published) == len(stored.events)  # every stored event, once
