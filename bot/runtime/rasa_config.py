@@ -22,8 +22,16 @@ def tracker_store_config(url: str, cache_size: int = 500) -> str:
 
     The store is Rasa's SQL store reading only new events (bot/runtime/tracker_store.py).
     """
-    parts = urlsplit(url)
     head = ["tracker_store:", f"  type: {TRACKER_STORE_CLASS}", f"  cache_size: {cache_size}"]
+    return _sql_section(head, url, "TRACKER_STORE_PASSWORD", ["  login_db: postgres"])
+
+
+def _sql_section(head: list[str], url: str, password_variable: str, postgres_extra: list[str] | None = None) -> str:
+    """A Rasa section on an SQL database (SQLite or PostgreSQL) given as an SQLAlchemy-style URL.
+
+    Rasa expands ``${VAR}``: the password stays in the environment (set by Stack), never in the file.
+    """
+    parts = urlsplit(url)
     if parts.scheme.startswith("sqlite"):
         return "\n".join([*head, "  dialect: sqlite", f"  db: {url.split(':///', 1)[1]}"]) + "\n"
     lines = [*head, "  dialect: postgresql", f"  url: {parts.hostname}"]
@@ -33,9 +41,8 @@ def tracker_store_config(url: str, cache_size: int = 500) -> str:
     if parts.username:
         lines.append(f"  username: {parts.username}")
     if parts.password:
-        # Rasa expands ${VAR}: the password stays in the environment (set by Stack), not in the file.
-        lines.append("  password: ${TRACKER_STORE_PASSWORD}")
-    lines.append("  login_db: postgres")
+        lines.append(f"  password: ${{{password_variable}}}")
+    lines.extend(postgres_extra or [])
     return "\n".join(lines) + "\n"
 
 
@@ -54,18 +61,7 @@ def lock_store_config(url: str | None) -> str:
 def sql_event_broker_config(url: str) -> str:
     """Rasa's SQL event broker (:mod:`.event_broker`: SQLite without an fsync per event) into the table ``events``
     of the database at ``url`` (SQLite or PostgreSQL)."""
-    parts = urlsplit(url)
-    if parts.scheme.startswith("sqlite"):
-        return f"event_broker:\n  type: {EVENT_BROKER_CLASS}\n  dialect: sqlite\n  db: {url.split(':///', 1)[1]}\n"
-    lines = ["event_broker:", f"  type: {EVENT_BROKER_CLASS}", "  dialect: postgresql", f"  url: {parts.hostname}"]
-    if parts.port:
-        lines.append(f"  port: {parts.port}")
-    lines.append(f"  db: {parts.path.lstrip('/')}")
-    if parts.username:
-        lines.append(f"  username: {parts.username}")
-    if parts.password:
-        lines.append("  password: ${EVENT_STORE_PASSWORD}")
-    return "\n".join(lines) + "\n"
+    return _sql_section(["event_broker:", f"  type: {EVENT_BROKER_CLASS}"], url, "EVENT_STORE_PASSWORD")
 
 
 def pika_event_broker_config(url: str, queue: str) -> str:
