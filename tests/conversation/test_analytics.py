@@ -1,4 +1,5 @@
-"""The analytics over REST: scripted conversations, then the projection gives exactly the rows scripted.
+"""The analytics over REST: scripted conversations, then the projection gives exactly the rows scripted,
+and the console's figures equal a recount from the database.
 
 Finished diagnostics (with the feedback after the result), diagnostics abandoned at known questions, answers
 not understood, a typed e-mail address and phone number, a knowledge question that found nothing, and an
@@ -10,13 +11,17 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from bot.analytics.projector import project_pending
+from bot.console.figures import overview
+from bot.console.funnel import funnel
+from bot.console.period import Period, today
 from bot.diagnostic.questionnaire import load_questionnaire
 from bot.runtime.stack import Stack
 from bot.store.analytics_tables import (
@@ -167,3 +172,53 @@ def test_an_erasure_leaves_nothing_and_no_text_holds_a_typed_address(client: Cli
     assert stored and not [text for text in stored if EMAIL in text or "0612345678" in text.replace(" ", "")]
     with engines[1].connect() as connection:  # the projected raw events are gone
         assert all(data == "{}" for data in connection.execute(select(RAW_EVENTS.c.data)).scalars())
+
+
+def test_the_console_figures_equal_a_recount_from_the_database(client: Client, engines: tuple[Engine, Engine]) -> None:
+    """After the scripted conversations above (and any other test's), every funnel figure, count and spread the
+    console shows equals the same figure counted again with plain SQL."""
+    sender = client.new_sender("analytics-recount")
+    answer(client, sender, 4)
+    client.say(sender, "zxqv wplk")
+    project(engines)
+    survey = load_questionnaire()
+    period = Period(today() - timedelta(days=2), today() + timedelta(days=1))
+    with session_scope(engines[0]) as session:
+        steps = {step.question_id: step for step in funnel(session, period, survey)}
+        shown = overview(session, period, survey)
+    bounds = {"start": period.start, "end": period.end}
+    with engines[0].connect() as connection:
+        def grouped(query: str) -> dict[Any, int]:
+            return {tuple(row[:-1]) if len(row) > 2 else row[0]: row[-1]
+                    for row in connection.execute(text(query), bounds)}
+
+        def count(query: str) -> int:
+            return int(connection.execute(text(query), bounds).scalar() or 0)
+
+        events = "FROM analytics_question_events WHERE at >= :start AND at < :end"
+        reached = grouped(f"SELECT question_id, COUNT(DISTINCT visitor) {events} AND kind = 'asked' GROUP BY question_id")
+        kinds = grouped(f"SELECT question_id, kind, COUNT(*) {events} GROUP BY question_id, kind")
+        left = grouped("SELECT last_question, COUNT(*) FROM analytics_conversations WHERE started_at >= :start AND"
+                       " started_at < :end AND diagnostic_started_at IS NOT NULL AND diagnostic_finished_at IS NULL"
+                       " AND last_question IS NOT NULL GROUP BY last_question")
+        conversations = count("SELECT COUNT(*) FROM analytics_conversations WHERE started_at >= :start"
+                              " AND started_at < :end")
+        statuses = grouped("SELECT status, COUNT(*) FROM diagnostics WHERE started_at >= :start AND started_at < :end"
+                           " GROUP BY status")
+        finished = "FROM diagnostics WHERE status = 'completed' AND completed_at >= :start AND completed_at < :end"
+        doors = grouped(f"SELECT door, COUNT(*) {finished} GROUP BY door")
+        levels = grouped(f"SELECT level, COUNT(*) {finished} GROUP BY level")
+        completed = count(f"SELECT COUNT(*) {finished}")
+    assert reached.get(QUESTIONS[4], 0) >= 1 and kinds.get((QUESTIONS[4], "not_understood"), 0) >= 1
+    for question in QUESTIONS:
+        step = steps[question]
+        assert (step.reached, step.left, step.typed, step.clicked, step.not_understood, step.corrected) == (
+            reached.get(question, 0), left.get(question, 0), kinds.get((question, "typed"), 0),
+            kinds.get((question, "clicked"), 0), kinds.get((question, "not_understood"), 0),
+            kinds.get((question, "corrected"), 0)), question
+    assert shown.conversations == conversations
+    assert (shown.started, shown.started_completed) == (sum(statuses.values()), statuses.get("completed", 0))
+    assert shown.finished == completed >= 3
+    assert {door: count for door, count in shown.doors.items() if count} == doors
+    assert {level: count for level, count in shown.levels.items() if count} == levels
+    assert sum(bucket.finished for bucket in shown.buckets) == shown.finished
