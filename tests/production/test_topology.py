@@ -29,7 +29,7 @@ from bot.store.tables import Diagnostic
 from bot.web.ratelimit import REDIS_PREFIX
 from tests.client import TIMEOUT, Client, asked_position, payload, texts
 from tests.production.conftest import WIDGET_ORIGIN
-from tests.sockets import assert_listens_on_loopback_only
+from tests.sockets import assert_listens_on_loopback_only, listening_addresses
 
 ANSWERS = {
     "actor_type": "association", "size": "pme", "scale": "region", "theme": "emploi",
@@ -115,9 +115,13 @@ def test_the_public_server_limits_rate_and_body_size_and_logs_no_address(product
 
 
 def test_only_nginx_public_server_may_listen_beyond_loopback(production: Production) -> None:
-    # Here the public server too is on 127.0.0.1 (public_host): every process listens on loopback only.
+    # Here the public server too is on 127.0.0.1 (public_host): every process listens on loopback only, and the
+    # analytics consumer, which only connects out to RabbitMQ and the database, listens on nothing at all.
     for name, process in production.processes.items():
-        assert_listens_on_loopback_only(name, process.pid)
+        if name == "analytics":
+            assert listening_addresses(process.pid) == set()
+        else:
+            assert_listens_on_loopback_only(name, process.pid)
 
 
 def test_only_the_configured_site_may_call_the_chat_from_a_browser(production: Production) -> None:
