@@ -28,10 +28,10 @@ from tests.client import Client, texts
 
 HERE = Path(__file__).parent
 REPORT = Path(__file__).resolve().parents[1] / "output" / "knowledge_accuracy.json"
-# The blind set's gate leaves room for the variation between two trainings of the same data (64.6 % and
-# 63.3 % on 2026-12-03: TensorFlow's training is not bit-for-bit repeatable on several threads): it guards
-# against a real regression, not against one question routed differently.
-GATES = {"questions_test.yml": 0.95, "questions_blind_test.yml": 0.60}
+# The blind set is gated at what is reached: 63.3 % (50/79) with each of three trainings of 2026-12-03, the
+# same misses every time (64.6 % was measured earlier that day with a model trained before the last NLU data
+# changes). Its weak kinds are glossary terms and general questions (docs/benchmarks.md).
+GATES = {"questions_test.yml": 0.95, "questions_blind_test.yml": 0.63}
 BLIND = "questions_blind_test.yml"
 
 
