@@ -37,11 +37,12 @@ def _long_number(match: re.Match[str]) -> str:
     return NUMBER_MASK
 
 
-def mask(text: str) -> str:
-    """``text`` with e-mail addresses, phone numbers and digit strings of 6+ digits replaced by a marker."""
-    masked = EMAIL.sub(EMAIL_MASK, text)
-    masked = PHONE.sub(PHONE_MASK, masked)
-    return LONG_DIGITS.sub(_long_number, masked)
+def mask(text: str, email: str = EMAIL_MASK, phone: str = PHONE_MASK, number: str = NUMBER_MASK) -> str:
+    """``text`` with e-mail addresses, phone numbers and digit strings of 6+ digits replaced by a marker
+    (the markers are the console's to choose when it masks again what it shows)."""
+    masked = EMAIL.sub(email, text)
+    masked = PHONE.sub(phone, masked)
+    return LONG_DIGITS.sub(lambda match: number if _long_number(match) == NUMBER_MASK else match.group(), masked)
 
 
 def group_key(text: str) -> str:
