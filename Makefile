@@ -74,8 +74,9 @@ validate: install ## rasa data validate
 unit: install ## unit tests, no server (the architecture's import rules included)
 	$(PY) -m pytest -q tests/unit
 
+# Through the launcher, so that the stories check the predictions of Rasa as the servers run it.
 stories: $(MODEL) ## rasa test core on tests/test_stories.yml
-	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+	$(PY) -m bot.runtime.rasa_launcher test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
 # One pytest run, so that the REST and browser tests share one running stack.
 conversation: $(MODEL) browser-deps ## REST, NLU, knowledge and browser tests against one running stack

@@ -1,4 +1,4 @@
-"""``python -m bot.runtime.rasa_launcher <rasa arguments>``: the Rasa CLI with four measured fixes.
+"""``python -m bot.runtime.rasa_launcher <rasa arguments>``: the Rasa CLI with five measured fixes.
 
 1. Rasa 3.6 checks every action-server response against a JSON schema with
    ``jsonschema.validate``, which re-checks the schema itself and rebuilds a
@@ -30,6 +30,14 @@
    string store (712,952 strings, 130 MiB resident): a token's vector is found by the hash of
    its text, and the strings of the tokens seen are added as they come; the tokens, vectors,
    lemmas and norms of the 10,718 NLU examples are the same (docs/performance.md).
+
+5. Rasa 3.6 recomputes ``DialogueStateTracker.applied_events()`` from the whole session about ten
+   times per prediction (the processor, both policies, the featurizer, each ``past_states``), and each
+   pass walks back through the earlier form executions: ``applied_events`` was 19 % of a Rasa server's
+   CPU in the profile of docs/performance.md, and it grows with the session. Its result depends only
+   on the tracker's events, which Rasa only ever appends to (or replaces by a new deque), so it is now
+   kept per tracker with the events it was computed from, and recomputed as soon as an event is added.
+   Every caller gets its own copy of the list.
 
 Everything else is Rasa as shipped. Rasa is imported only when the launcher runs
 (the rest of ``bot`` stays Rasa-free).
@@ -166,12 +174,33 @@ def _install_shared_spacy_model() -> None:
     SpacyNLP.load_model = staticmethod(load_model)  # type: ignore[method-assign]
 
 
+def _install_applied_events_memo() -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    compute = DialogueStateTracker.applied_events
+
+    def applied_events(self: DialogueStateTracker) -> list[Any]:
+        events = self.events
+        count = len(events)
+        last = events[-1] if count else None
+        kept = self.__dict__.get("_applied_events_memo")
+        # The same deque, as long, ending with the same event: nothing was added (a full deque with a
+        # maxlen drops its first event when one is added, so its last event changes).
+        if kept is None or kept[0] is not events or kept[1] != count or kept[2] is not last:
+            kept = (events, count, last, compute(self))
+            self.__dict__["_applied_events_memo"] = kept
+        return list(kept[3])
+
+    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
+
+
 def install() -> None:
-    """The four fixes, in this process (the launcher, and the tests that compare with Rasa as shipped)."""
+    """The five fixes, in this process (the launcher, and the tests that compare with Rasa as shipped)."""
     _install_cached_response_validation()
     _install_payload_shortcut()
     _install_kept_alive_endpoints()
     _install_shared_spacy_model()
+    _install_applied_events_memo()
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""The launcher's kept-alive endpoint sessions (bot/runtime/rasa_launcher.py, fix 3), against a real local HTTP server."""
+"""The launcher's fixes (bot/runtime/rasa_launcher.py): kept-alive endpoint sessions (fix 3), against a real local
+HTTP server, and the kept ``applied_events`` (fix 5), against Rasa's own computation."""
 
 from __future__ import annotations
 
@@ -10,6 +11,19 @@ import pytest
 from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
+from rasa.nlu.utils.spacy_utils import SpacyNLP
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.runtime import rasa_launcher
@@ -21,6 +35,8 @@ def launcher(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
     monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", MessageProcessor._parse_message_with_graph)
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    monkeypatch.setattr(SpacyNLP, "load_model", SpacyNLP.load_model)
+    monkeypatch.setattr(DialogueStateTracker, "applied_events", DialogueStateTracker.applied_events)
     rasa_launcher.install()
 
 
@@ -78,3 +94,52 @@ def test_a_restarted_server_is_reached_again(launcher: None) -> None:
 
     asyncio.run(scenario())
 
+
+
+def questionnaire_events() -> list[Event]:
+    """A session with every kind of event ``applied_events`` treats apart: a form run many times, its
+    unhappy path, reverted actions and messages, a restart and a new session."""
+    form, events = "diagnostic_form", [SessionStarted(), ActionExecuted("action_listen")]
+    events += [UserUttered("/start_diagnostic", {"name": "start_diagnostic"}), ActionExecuted(form), ActiveLoop(form)]
+    for number in range(6):
+        events += [SlotSet("requested_slot", f"q{number}"), ActionExecuted("action_listen"),
+                   UserUttered(f"réponse {number}", {"name": "inform"}), ActionExecuted(form),
+                   SlotSet(f"q{number}", "a")]
+        if number == 2:  # an interruption answered by a rule, then back to the form
+            events += [ActionExecuted("action_listen"), UserUttered("pourquoi ?", {"name": "why"}),
+                       ActionExecuted("utter_why"), ActionExecuted(form)]
+        if number == 3:
+            events += [ActionExecuted("action_default_fallback"), ActionReverted(), UserUtteranceReverted()]
+    events += [ActiveLoop(None), ActionExecuted("action_show_result"), Restarted(), ActionExecuted("action_listen"),
+               UserUttered("bonjour", {"name": "greet"}), ActionExecuted("utter_greet")]
+    return events
+
+
+def test_kept_applied_events_are_rasas_own_after_every_event() -> None:
+    shipped = DialogueStateTracker.applied_events
+    kept_tracker = DialogueStateTracker("kept", [])
+    shipped_tracker = DialogueStateTracker("shipped", [])
+    for event in questionnaire_events():
+        kept_tracker.update(event)
+        shipped_tracker.update(event)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(DialogueStateTracker, "applied_events", DialogueStateTracker.applied_events)
+            rasa_launcher._install_applied_events_memo()
+            first = kept_tracker.applied_events()
+            first.clear()  # a caller changing its list changes nothing for the next one
+            kept = kept_tracker.applied_events()
+            assert kept_tracker.applied_events() == kept
+        assert kept == shipped(shipped_tracker), event
+
+
+def test_kept_applied_events_follow_a_replaced_or_full_history(launcher: None) -> None:
+    tracker = DialogueStateTracker.from_events("replaced", [ActionExecuted("a"), ActionExecuted("b")])
+    assert [event.action_name for event in tracker.applied_events()] == ["a", "b"]
+    tracker.events = tracker._create_events([ActionExecuted("c")])  # a new deque, as long as none before
+    assert [event.action_name for event in tracker.applied_events()] == ["c"]
+    bounded = DialogueStateTracker("bounded", [], max_event_history=2)
+    for name in ("a", "b", "c"):
+        bounded.update(ActionExecuted(name))
+        bounded.applied_events()
+    # The full deque dropped « a » when « c » came: same length as before, a different last event.
+    assert [event.action_name for event in bounded.applied_events()] == ["b", "c"]
