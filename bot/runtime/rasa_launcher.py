@@ -1,4 +1,4 @@
-"""``python -m bot.runtime.rasa_launcher <rasa arguments>``: the Rasa CLI with five measured fixes.
+"""``python -m bot.runtime.rasa_launcher <rasa arguments>``: the Rasa CLI with six measured fixes.
 
 1. Rasa 3.6 checks every action-server response against a JSON schema with
    ``jsonschema.validate``, which re-checks the schema itself and rebuilds a
@@ -38,6 +38,12 @@
    on the tracker's events, which Rasa only ever appends to (or replaces by a new deque), so it is now
    kept per tracker with the events it was computed from, and recomputed as soon as an event is added.
    Every caller gets its own copy of the list.
+6. Every call to the action server carries the whole session, and each typed message in it carries
+   DIET's confidence for all the intents of the domain (``ranking_length: 0``, 67 intents). Only the
+   latest message's ranking is read by the actions (``bot.diagnostic.answers``, ``corrections``,
+   ``actions/conversation.py``); older messages are read for their text, intent and entities only
+   (``actions/reading.py``). The older rankings are left out of the call; the tracker itself, the tracker
+   store and the event broker keep them.
 
 Everything else is Rasa as shipped. Rasa is imported only when the launcher runs
 (the rest of ``bot`` stays Rasa-free).
@@ -194,13 +200,33 @@ def _install_applied_events_memo() -> None:
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
 
 
+def _install_lean_action_calls() -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    build = RemoteAction._action_call_format
+
+    def action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> dict[str, Any]:
+        call = build(self, tracker, domain)
+        events = call["tracker"].get("events") or []
+        users = [index for index, event in enumerate(events) if event.get("event") == "user"]
+        for index in users[:-1]:
+            parse = events[index].get("parse_data")
+            if isinstance(parse, dict) and "intent_ranking" in parse:
+                # A new dict: the event's as_dict() may share its parse_data with the tracker's own event.
+                events[index]["parse_data"] = {key: value for key, value in parse.items() if key != "intent_ranking"}
+        return call
+
+    RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
+
+
 def install() -> None:
-    """The five fixes, in this process (the launcher, and the tests that compare with Rasa as shipped)."""
+    """The six fixes, in this process (the launcher, and the tests that compare with Rasa as shipped)."""
     _install_cached_response_validation()
     _install_payload_shortcut()
     _install_kept_alive_endpoints()
     _install_shared_spacy_model()
     _install_applied_events_memo()
+    _install_lean_action_calls()
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """The launcher's fixes (bot/runtime/rasa_launcher.py): kept-alive endpoint sessions (fix 3), against a real local
-HTTP server, and the kept ``applied_events`` (fix 5), against Rasa's own computation."""
+HTTP server, and the kept ``applied_events`` (fix 5), against Rasa's own computation, and the
+lean calls to the action server (fix 6)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
 from rasa.nlu.utils.spacy_utils import SpacyNLP
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionReverted,
@@ -37,6 +39,7 @@ def launcher(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
     monkeypatch.setattr(SpacyNLP, "load_model", SpacyNLP.load_model)
     monkeypatch.setattr(DialogueStateTracker, "applied_events", DialogueStateTracker.applied_events)
+    monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
     rasa_launcher.install()
 
 
@@ -143,3 +146,27 @@ def test_kept_applied_events_follow_a_replaced_or_full_history(launcher: None) -
         bounded.applied_events()
     # The full deque dropped « a » when « c » came: same length as before, a different last event.
     assert [event.action_name for event in bounded.applied_events()] == ["b", "c"]
+
+
+def typed(text: str, intent: str) -> UserUttered:
+    ranking = [{"name": intent, "confidence": 0.9}, {"name": "other", "confidence": 0.1}]
+    return UserUttered(text, {"name": intent, "confidence": 0.9},
+                       [{"entity": "actor_type", "value": "association", "start": 0, "end": 5}],
+                       parse_data={"intent": {"name": intent, "confidence": 0.9}, "intent_ranking": ranking,
+                                   "entities": [], "text": text})
+
+
+def test_action_calls_leave_out_the_older_rankings_only(launcher: None) -> None:
+    tracker = DialogueStateTracker.from_events("lean", [
+        ActionExecuted("action_listen"), typed("une asso", "inform"), ActionExecuted("utter_menu"),
+        ActionExecuted("action_listen"), typed("40 salariés", "answer_size"),
+    ])
+    call = RemoteAction("action_read", EndpointConfig("http://127.0.0.1:1/webhook"))._action_call_format(
+        tracker, Domain.empty())
+    users = [event for event in call["tracker"]["events"] if event["event"] == "user"]
+    assert "intent_ranking" not in users[0]["parse_data"]
+    assert users[0]["parse_data"]["intent"]["name"] == "inform" and users[0]["text"] == "une asso"
+    assert len(users[1]["parse_data"]["intent_ranking"]) == 2
+    assert len(call["tracker"]["latest_message"]["intent_ranking"]) == 2
+    # The tracker keeps every ranking (the tracker store and the event broker save them).
+    assert all(len(event.parse_data["intent_ranking"]) == 2 for event in tracker.events if isinstance(event, UserUttered))
