@@ -20,7 +20,10 @@
    endpoint now keeps one session per event loop, with Rasa's headers, auth and
    timeout, whose idle connections are closed after 2 s, before the action
    server's own 5 s keep-alive limit, so that a connection is never reused just
-   as the server drops it.
+   as the server drops it. The session encodes a call's JSON with ujson (Sanic's, installed with
+   Rasa) instead of the standard library: a call carries the whole session, and encoding it was
+   12.6 % of a Rasa server's CPU in a long session (docs/performance.md). ujson 5 writes floats
+   to the same round-trip precision; the tests compare the decoded bodies.
 
 4. Rasa 3.6's prediction graph builds ``SpacyNLP`` twice (the ``provide_SpacyNLP0`` node,
    whose model is the one used, and ``run_SpacyNLP0``), and each loads the spaCy pipeline
@@ -135,6 +138,7 @@ class _OpenSession:
 
 def _install_kept_alive_endpoints() -> None:
     import aiohttp
+    import ujson
     from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
     from rasa.utils.endpoints import EndpointConfig
 
@@ -146,6 +150,7 @@ def _install_kept_alive_endpoints() -> None:
         return aiohttp.ClientSession(
             headers=endpoint.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             connector=aiohttp.TCPConnector(keepalive_timeout=CLIENT_KEEPALIVE_SECONDS),
+            json_serialize=lambda body: ujson.dumps(body, ensure_ascii=False, escape_forward_slashes=False),
         )
 
     def session(self: EndpointConfig) -> _OpenSession:

@@ -72,7 +72,10 @@ def test_calls_to_an_endpoint_reuse_one_connection(launcher: None) -> None:
         try:
             replies = [await endpoint.request(json={"next_action": f"action_{n}"}) for n in range(5)]
             assert [reply["received"]["next_action"] for reply in replies] == [f"action_{n}" for n in range(5)]
-            assert len(peers) == 5 and len(set(peers)) == 1, peers
+            body = {"text": "« élus » / EPCI \u2028", "timestamp": 1764866112.1234567, "confidence": 0.1 + 0.2,
+                    "nested": [{"none": None, "big": 2**53 + 1, "tiny": 5e-324, "flag": True}]}
+            assert (await endpoint.request(json=body))["received"] == body  # the same once decoded
+            assert len(peers) == 6 and len(set(peers)) == 1, peers
         finally:
             await runner.cleanup()
 
