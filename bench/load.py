@@ -70,6 +70,24 @@ QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("horizon", ("court", "moyen", "long")),
 )
 FREE_TEXT = {"stock": "I am feeling really sad today", "ours": "nous sommes une association de quartier, que des bénévoles"}
+# A diagnostic answered in words, one typed answer per question in the questionnaire's order (issue 14's
+# free-text turn). Each is plain enough to be read without a doubt asked: if one were asked instead, the next
+# answers would land on the wrong questions and the conversation would end without a result (an error).
+TYPED_ANSWERS = (
+    "nous sommes une association",
+    "que des bénévoles, pas de salariés",
+    "on agit dans notre quartier",
+    "l'emploi et l'insertion professionnelle",
+    "on a déjà fait quelques partenariats ponctuels",
+    "surtout avec d'autres associations",
+    "de manière informelle",
+    "on ne mesure rien pour l'instant",
+    "aucun moyen dédié",
+    "non, jamais accompagnés",
+    "répondre aux besoins de notre territoire",
+    "des entreprises",
+    "dans les six prochains mois",
+)
 
 
 

@@ -47,6 +47,7 @@ from bench.load import (
     RESULT_MARKER,
     SEED,
     TARGET_KNOWLEDGE_ADDED_MS,
+    TYPED_ANSWERS,
     Bot,
     Sample,
     converse,
@@ -75,7 +76,7 @@ from bench.processes import (
     stock_bot,
 )
 from bench.report import Row, cpu_model, fmt, loadavg, markdown, write_json
-from bench.usage import tree_rss_mib
+from bench.usage import cpu_ms_per_turn, cpu_snapshot, tree_rss_mib
 from bot.runtime.processes import DEFAULT_MODEL
 from bot.runtime.stack import Stack
 
@@ -89,6 +90,7 @@ TARGET_MEMORY_MIB = 1.5 * 1024
 TARGET_CPU_MS = {"actions": 12.0, "rasa": 18.0}
 TARGET_RESULT_P50_MS = 100.0
 TARGET_THROUGHPUT_RATIO = 4.0  # at the most concurrent users, our turns/s over the stock bot's
+TARGET_TYPED_P50_MS = 60.0  # issue 14: a free-text turn of the questionnaire
 
 
 @dataclass
@@ -153,6 +155,38 @@ class Benchmark:
         free = self.guarded(f"parse ({bot.key})", lambda: asyncio.run(
             time_parses(bot.rasa_url, [FREE_TEXT[bot.key]], 10, bot.api_token)))
         return {"parse_script_p50_ms": median(script or []), "parse_free_text_p50_ms": median(free or [])}
+
+    def typed_answers(self, bot: Bot) -> None:
+        """One user answering whole diagnostics in words: the turns of the 13 typed answers, apart."""
+        sender = self.sender(bot, "typed")
+        typed, other = Sample(), Sample()
+
+        async def run_all() -> None:
+            async with new_session(1) as session:
+                for index in range(self.single_conversations):
+                    for text in ["bonjour", "/start_diagnostic"] if index == 0 else [RESTART_PAYLOAD]:
+                        await turn(session, bot, sender, text, other)
+                    for text in TYPED_ANSWERS:
+                        await turn(session, bot, sender, text, typed)
+                    said = await turn(session, bot, sender, CONFIRM_PAYLOAD, other)
+                    if said is not None and RESULT_MARKER not in said:
+                        typed.error(f"typed diagnostic {index + 1}: no result after the typed answers: {said[:200]!r}")
+
+        before = cpu_snapshot(bot.pids)
+        asyncio.run(asyncio.wait_for(run_all(), timeout=self.single_conversations * 16 * REQUEST_TIMEOUT))
+        turns = len(typed.latencies_ms) + len(other.latencies_ms)
+        figures = {**summary(typed), "cpu_ms_per_turn": cpu_ms_per_turn(before, cpu_snapshot(bot.pids), turns)}
+        self.raw["typed_answers"] = figures
+        self.note_errors("typed answers", figures)
+        section = f"Answers typed in words ({self.single_conversations} diagnostics, one user)"
+        p50 = figures["p50_ms"]
+        self.add(section, "turn p50 of a typed answer (ms)", None, p50, f"≤ {TARGET_TYPED_P50_MS:.0f} ms",
+                 None if p50 is None else p50 <= TARGET_TYPED_P50_MS)
+        self.add(section, "turn p95 of a typed answer (ms)", None, figures["p95_ms"])
+        for process in ("rasa", "actions"):
+            self.add(section, f"CPU time per turn, `{process}` process (ms)", None,
+                     figures["cpu_ms_per_turn"].get(process))
+        self.add(section, "errors", None, figures["errors"])
 
     def concurrent_users(self, bots: dict[str, Bot]) -> None:
         """For each N: N users at once, each doing complete conversations for ``duration`` seconds."""
@@ -297,6 +331,8 @@ class Benchmark:
                 bots["ours"] = Bot("ours", stack.rasa_url, our_script, RESULT_MARKER, pids=pids, api_token=stack.api_token)
             self.start_up(cold, stock_startup, our_startup)
             self.guarded("single user", lambda: self.single_user(bots))
+            if "ours" in bots:
+                self.guarded("typed answers", lambda: self.typed_answers(bots["ours"]))
             self.guarded("concurrent users", lambda: self.concurrent_users(bots))
             self.guarded("memory", lambda: self.memory(stack, stock))
             if "ours" in bots:
