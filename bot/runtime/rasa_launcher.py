@@ -1,4 +1,4 @@
-"""``python -m bot.runtime.rasa_launcher <rasa arguments>``: the Rasa CLI with six measured fixes.
+"""``python -m bot.runtime.rasa_launcher <rasa arguments>``: the Rasa CLI with seven measured fixes.
 
 1. Rasa 3.6 checks every action-server response against a JSON schema with
    ``jsonschema.validate``, which re-checks the schema itself and rebuilds a
@@ -47,6 +47,12 @@
    ``actions/conversation.py``); older messages are read for their text, intent and entities only
    (``actions/reading.py``). The older rankings are left out of the call; the tracker itself, the tracker
    store and the event broker keep them.
+7. SQLAlchemy 1.4 gives an SQLite file database a ``NullPool``: Rasa's tracker store and SQL event
+   broker opened a new SQLite connection (file, schema, PRAGMAs) for every unit of work, several per
+   turn: 6.5 % of a Rasa server's CPU in ``make run`` (docs/performance.md). Their engines now keep
+   their connections (``QueuePool``, as SQLAlchemy 2.0 does by default); a pooled connection is used by
+   one thread at a time, so ``check_same_thread`` is off. PostgreSQL and in-memory databases are left
+   as they are.
 
 Everything else is Rasa as shipped. Rasa is imported only when the launcher runs
 (the rest of ``bot`` stays Rasa-free).
@@ -224,14 +230,33 @@ def _install_lean_action_calls() -> None:
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
 
 
+def _install_pooled_sqlite() -> None:
+    import sqlalchemy
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import QueuePool
+
+    create_engine = sqlalchemy.create_engine
+
+    def create_pooled_engine(url: Any, *args: Any, **kwargs: Any) -> Any:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            kwargs.setdefault("poolclass", QueuePool)
+            kwargs["connect_args"] = {"check_same_thread": False, **kwargs.get("connect_args", {})}
+        return create_engine(url, *args, **kwargs)
+
+    # Rasa's tracker store and SQL event broker call sqlalchemy.create_engine through the module at each start.
+    sqlalchemy.create_engine = create_pooled_engine
+
+
 def install() -> None:
-    """The six fixes, in this process (the launcher, and the tests that compare with Rasa as shipped)."""
+    """The seven fixes, in this process (the launcher, and the tests that compare with Rasa as shipped)."""
     _install_cached_response_validation()
     _install_payload_shortcut()
     _install_kept_alive_endpoints()
     _install_shared_spacy_model()
     _install_applied_events_memo()
     _install_lean_action_calls()
+    _install_pooled_sqlite()
 
 
 def main() -> None:

@@ -1,17 +1,21 @@
 """The launcher's fixes (bot/runtime/rasa_launcher.py): kept-alive endpoint sessions (fix 3), against a real local
-HTTP server, and the kept ``applied_events`` (fix 5), against Rasa's own computation, and the
+HTTP server, the pooled SQLite engines of Rasa's stores (fix 7), and the kept ``applied_events`` (fix 5), against Rasa's own computation, and the
 lean calls to the action server (fix 6)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 from aiohttp import web
 from rasa.core.actions.action import RemoteAction
+from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -27,6 +31,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy.pool import NullPool, QueuePool
 
 from bot.runtime import rasa_launcher
 
@@ -40,6 +45,7 @@ def launcher(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(SpacyNLP, "load_model", SpacyNLP.load_model)
     monkeypatch.setattr(DialogueStateTracker, "applied_events", DialogueStateTracker.applied_events)
     monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
+    monkeypatch.setattr(sqlalchemy, "create_engine", sqlalchemy.create_engine)
     rasa_launcher.install()
 
 
@@ -173,3 +179,14 @@ def test_action_calls_leave_out_the_older_rankings_only(launcher: None) -> None:
     assert len(call["tracker"]["latest_message"]["intent_ranking"]) == 2
     # The tracker keeps every ranking (the tracker store and the event broker save them).
     assert all(len(event.parse_data["intent_ranking"]) == 2 for event in tracker.events if isinstance(event, UserUttered))
+
+
+def test_rasas_sqlite_stores_keep_their_connections(launcher: None, tmp_path: Path) -> None:
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    assert isinstance(store.engine.pool, QueuePool) and isinstance(broker.engine.pool, QueuePool)
+    with store.session_scope() as session:
+        first = session.connection().connection.dbapi_connection
+    with store.session_scope() as session:
+        assert session.connection().connection.dbapi_connection is first  # the same SQLite connection, kept
+    assert not isinstance(sqlalchemy.create_engine("sqlite:///:memory:").pool, (NullPool, QueuePool))
