@@ -6,6 +6,8 @@ client-side timings over Rasa's REST channel:
 
 - single user: per-turn latency p50 / p95 (and Rasa's ``/model/parse`` alone, to
   separate the NLU from the rest of a turn);
+- whole diagnostics answered in words (13 typed answers, one user): the typed answer's turn p50 (issue 14)
+  and the CPU per turn;
 - N concurrent users: turns per second, p50, p95 and errors;
 - a long conversation (8 diagnostics in a row, one sender, « Recommencer » between
   them): does a turn get slower as the tracker grows?
