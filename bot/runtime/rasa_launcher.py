@@ -1,4 +1,4 @@
-"""``python -m bot.runtime.rasa_launcher <rasa arguments>``: the Rasa CLI with seven measured fixes.
+"""``python -m bot.runtime.rasa_launcher <rasa arguments>``: the Rasa CLI with eight measured fixes.
 
 1. Rasa 3.6 checks every action-server response against a JSON schema with
    ``jsonschema.validate``, which re-checks the schema itself and rebuilds a
@@ -53,6 +53,13 @@
    their connections (``QueuePool``, as SQLAlchemy 2.0 does by default); a pooled connection is used by
    one thread at a time, so ``check_same_thread`` is off. PostgreSQL and in-memory databases are left
    as they are.
+8. To load DIET, Rasa 3.6 first trains it on one example (``model.fit``) so that its weights exist, then
+   overwrites them with the trained ones. Tracing that training step, gradients of the CRF included,
+   was two thirds of a Rasa server's start (py-spy: 17 of 25 s of ``load_agent``). The weights are now
+   created by one eager prediction on the same example, then loaded, and Rasa's own warm-up prediction
+   traces the prediction graph anew with them (what it computed before loading, the label embeddings
+   and the traced graph, is dropped). tests/nlu/test_model_loading.py checks that both loads give the
+   same parse of every test message. ``--finetune`` keeps Rasa's path: it needs the optimizer's state.
 
 Everything else is Rasa as shipped. Rasa is imported only when the launcher runs
 (the rest of ``bot`` stays Rasa-free).
@@ -248,8 +255,38 @@ def _install_pooled_sqlite() -> None:
     sqlalchemy.create_engine = create_pooled_engine
 
 
+def _install_eager_model_loading() -> None:
+    from rasa.utils.tensorflow.models import RasaModel
+
+    load = RasaModel.load.__func__  # type: ignore[attr-defined]
+
+    def load_without_training(cls: type[RasaModel], model_file_name: str, model_data_example: Any,
+                              predict_data_example: Any = None, finetune_mode: bool = False,
+                              *args: Any, **kwargs: Any) -> RasaModel:
+        if finetune_mode or predict_data_example is None:
+            return load(cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs)
+        import tensorflow as tf
+
+        model = cls(*args, **kwargs)
+        config = kwargs.get("config", {})
+        model.compile(optimizer=tf.keras.optimizers.Adam(config.get("learning_rate", 0.001)),
+                      run_eagerly=config.get("run_eagerly"))
+        traced = model._run_eagerly
+        model._run_eagerly = True  # build every weight the prediction uses, without tracing anything
+        model.run_inference(predict_data_example)
+        model._run_eagerly = traced
+        model.load_weights(model_file_name).expect_partial()  # the optimizer's slots are not needed to predict
+        # Computed from the weights before loading: the label embeddings and, in eager mode, no graph yet.
+        model.prepared_for_prediction = False
+        model._tf_predict_step = None
+        model.run_inference(predict_data_example)  # Rasa's own warm-up: traces the prediction graph
+        return model
+
+    RasaModel.load = classmethod(load_without_training)  # type: ignore[method-assign,assignment]
+
+
 def install() -> None:
-    """The seven fixes, in this process (the launcher, and the tests that compare with Rasa as shipped)."""
+    """The eight fixes, in this process (the launcher, and the tests that compare with Rasa as shipped)."""
     _install_cached_response_validation()
     _install_payload_shortcut()
     _install_kept_alive_endpoints()
@@ -257,6 +294,7 @@ def install() -> None:
     _install_applied_events_memo()
     _install_lean_action_calls()
     _install_pooled_sqlite()
+    _install_eager_model_loading()
 
 
 def main() -> None:
