@@ -101,12 +101,15 @@ def diagnostic_answers(rng: random.Random) -> list[str]:
     return [answer_payload(question_id, rng.choice(options)) for question_id, options in QUESTIONS]
 
 
+def opening_turns(index: int) -> list[str]:
+    """The greeting and the start of a sender's ``index``-th diagnostic. A sender keeps its answers after a result,
+    so its later diagnostics begin with « Recommencer » (the result's button) rather than « /start_diagnostic »."""
+    return ["bonjour", "/start_diagnostic" if index == 0 else RESTART_PAYLOAD]
+
+
 def our_script(rng: random.Random, index: int) -> list[str]:
-    """One complete diagnostic (16 turns: greeting, start, 13 answers, and « C'est bon » after the recap). A sender
-    keeps its answers after a result, so its later diagnostics begin with « Recommencer » (the result's button)
-    rather than « /start_diagnostic »."""
-    opening = "/start_diagnostic" if index == 0 else RESTART_PAYLOAD
-    return ["bonjour", opening, *diagnostic_answers(rng), CONFIRM_PAYLOAD]
+    """One complete diagnostic (16 turns: greeting, start, 13 answers, and « C'est bon » after the recap)."""
+    return [*opening_turns(index), *diagnostic_answers(rng), CONFIRM_PAYLOAD]
 
 
 def stock_script(rng: random.Random, index: int) -> list[str]:

@@ -57,6 +57,7 @@ from bench.load import (
     measure_users,
     median,
     new_session,
+    opening_turns,
     our_script,
     run_users,
     stock_script,
@@ -166,7 +167,7 @@ class Benchmark:
         async def run_all() -> None:
             async with new_session(1) as session:
                 for index in range(self.single_conversations):
-                    for text in ["bonjour", "/start_diagnostic"] if index == 0 else [RESTART_PAYLOAD]:
+                    for text in opening_turns(index):
                         await turn(session, bot, sender, text, other)
                     for text in TYPED_ANSWERS:
                         await turn(session, bot, sender, text, typed)

@@ -266,11 +266,12 @@ def _install_eager_model_loading() -> None:
         if finetune_mode or predict_data_example is None:
             return load(cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs)
         import tensorflow as tf
+        from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
 
         model = cls(*args, **kwargs)
-        config = kwargs.get("config", {})
-        model.compile(optimizer=tf.keras.optimizers.Adam(config.get("learning_rate", 0.001)),
-                      run_eagerly=config.get("run_eagerly"))
+        config = kwargs.get("config", {})  # Rasa's own compile, with its defaults
+        model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)),
+                      run_eagerly=config.get(RUN_EAGERLY))
         traced = model._run_eagerly
         model._run_eagerly = True  # build every weight the prediction uses, without tracing anything
         model.run_inference(predict_data_example)
