@@ -2,9 +2,8 @@
 started again by the supervisor (bot/runtime/supervisor.py), and the user finishes the diagnostic with nothing lost.
 
 The user talks through the web app's relay, as the widget does. Each test waits until the killed process
-serves again, so the shared stack is whole for the next tests. The action server and the web app are back
-within 10 s; the Rasa server needs to load its model again (about a minute on 2 cores), which no restart
-can shorten: its time is measured, printed and bounded by the stack's start-up limit.
+serves again, so the shared stack is whole for the next tests. Every process, the Rasa server
+included (it loads its model again: about 7 s, docs/performance.md), serves again within 10 s of the kill.
 """
 
 from __future__ import annotations
@@ -38,11 +37,12 @@ def test_a_process_killed_mid_diagnostic_is_back_and_the_diagnostic_ends_with_no
     crashes_before = len(stack.supervisor.crashes)
 
     old_pid = stack.kill(name)
-    limit = RASA_START_TIMEOUT if name == "rasa" else BACK_WITHIN_S
-    back = stack.supervisor.wait_restarted(name, old_pid, timeout=limit)
+    # Waits longer than the limit, so that a slow restart fails the assertion below with its time,
+    # and the shared stack is whole again for the next tests.
+    back = stack.supervisor.wait_restarted(name, old_pid, timeout=RASA_START_TIMEOUT)
     with capsys.disabled():
         print(f"\nmake run: {name} killed with kill -9, serving again {back:.1f} s later")
-    assert back <= limit
+    assert back <= BACK_WITHIN_S
 
     [crash] = stack.supervisor.crashes[crashes_before:]
     assert (crash.name, crash.pid, crash.returncode) == (name, old_pid, -9)

@@ -4,7 +4,7 @@ Every wait is bounded: each HTTP call has a timeout (tests/client.py), retries a
 counted, and the processes are (re)started with Production's own time limits.
 The tests that stop a process put it back before they end, and a process killed with
 ``kill -9`` is started again by the supervisor, which the test waits for, so the order of
-the tests does not matter (the kill -9 tests come last, a Rasa server's the slowest).
+the tests does not matter (the kill -9 tests come last, a Rasa server's the slowest; every process is back within 10 s).
 """
 
 from __future__ import annotations
@@ -330,10 +330,12 @@ def test_any_process_killed_mid_diagnostic_is_back_and_nothing_is_lost(
         assert asked_position(reply) == "7/13", texts(reply)
         assert served <= BACK_WITHIN_S
         reply = answer_questions(public, sender, ids[6:], 7)
-        back = production.supervisor.wait_restarted(name, old_pid, timeout=START_TIMEOUT) + served
+        production.supervisor.wait_restarted(name, old_pid, timeout=START_TIMEOUT)
+        back = time.monotonic() - killed_at  # the answers above were given while it restarted
         with capsys.disabled():
             print(f"\nproduction: {name} killed with kill -9; the user was served in {served:.1f} s by the other "
                   f"server; {name} was serving again {back:.1f} s after the kill")
+        assert back <= BACK_WITHIN_S
     else:
         back = production.supervisor.wait_restarted(name, old_pid, timeout=BACK_WITHIN_S)
         with capsys.disabled():
