@@ -11,7 +11,8 @@ around it:
 - :mod:`bot.workshops`: trainers' workshops (codes, dashboard, export);
 - :mod:`bot.web`: the Sanic web app (pages, widget, API, chat relay);
 - :mod:`bot.runtime`: the processes and Rasa itself (stack, production mode, launcher);
-- :mod:`bot.settings` and :mod:`bot.paths`: settings from ``.env`` and where files are.
+- :mod:`bot.settings` and :mod:`bot.paths`: settings from ``.env`` and where files are;
+- :mod:`bot.regex_cache`: compiled long regular expressions kept on disk (standard library only).
 
 Each package's docstring says what it may import; tests/unit/test_architecture.py checks it.
 The Rasa custom actions, thin adapters over these packages, are in ``actions/``.

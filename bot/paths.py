@@ -11,3 +11,5 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
 MODELS_DIR = REPO_ROOT / "models"
 RUN_DIR = REPO_ROOT / ".run"
+#: Compiled programs of very long regular expressions (spaCy's French tokenizer), see bot/regex_cache.py.
+REGEX_CACHE = MODELS_DIR / "regex-cache"

@@ -12,6 +12,6 @@
 - :mod:`.tracker_store`: Rasa's SQL tracker store read incrementally (loaded by Rasa);
 - :mod:`.spacy_model`: builds the French spaCy pipeline of the NLU.
 
-The only package that imports Rasa. May import :mod:`bot.settings` and :mod:`bot.paths`; it starts
-the other parts as processes, never imports them.
+The only package that imports Rasa. May import :mod:`bot.settings`, :mod:`bot.paths` and
+:mod:`bot.regex_cache`; it starts the other parts as processes, never imports them.
 """

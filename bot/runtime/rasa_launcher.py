@@ -63,7 +63,7 @@
    The warm-up traces the prediction without AutoGraph, whose rewriting of Rasa's Python source took 1.6 s
    of every start: no condition or loop of the prediction depends on a tensor (same test).
 9. spaCy's French tokenizer compiles a regular expression of 1.45 million characters at every start (2.7 s
-   in pure Python): its compiled program is kept on disk in ``models/regex-cache`` (:mod:`.regex_cache`).
+   in pure Python): its compiled program is kept on disk in ``models/regex-cache`` (:mod:`bot.regex_cache`).
 10. TensorFlow 2.12 requires JAX, and its TF Lite converter imports it when TensorFlow is imported, inside a
     ``try`` that carries on without it: 0.6 s of every start and 90 MiB resident per Rasa server, for a
     converter Rasa never calls. JAX is now marked absent before TensorFlow is imported, the case TF handles.
@@ -79,10 +79,8 @@ import sys
 from functools import lru_cache
 from typing import Any
 
-from bot.paths import MODELS_DIR
-from bot.runtime import regex_cache
-
-REGEX_CACHE = MODELS_DIR / "regex-cache"
+from bot import regex_cache
+from bot.paths import REGEX_CACHE
 
 
 def _skip_jax() -> None:

@@ -18,11 +18,12 @@ CODE_DIRS = ("bot", "actions", "bench")
 MAX_MODULE_LINES = 500
 
 # Leaf modules that every package may import.
-SHARED = {"bot", "bot.paths"}
+SHARED = {"bot", "bot.paths", "bot.regex_cache"}
 # Project packages (and top-level modules) each layer may import, besides itself and SHARED.
 ALLOWED: dict[str, set[str]] = {
     "bot": set(),
     "bot.paths": set(),
+    "bot.regex_cache": set(),
     "bot.settings": set(),
     "bot.diagnostic": set(),
     "bot.knowledge": {"bot.diagnostic"},

@@ -1,4 +1,4 @@
-"""The on-disk cache of compiled regular expressions (bot/runtime/regex_cache.py): same patterns, faster start."""
+"""The on-disk cache of compiled regular expressions (bot/regex_cache.py): same patterns, faster start."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime import regex_cache
+from bot import regex_cache
 
 WORDS = [f"mot{index}-trait" for index in range(12_000)]
 # Long enough to go through the cache, with named groups, a character class and a flag, like spaCy's.
@@ -95,3 +95,16 @@ def test_spacys_french_token_pattern_reads_the_same_from_the_cache(tmp_path: Pat
     assert [bool(from_cache.match(word)) for word in words] == [bool(shipped.match(word)) for word in words]
     assert any(from_cache.match(word) for word in words)
     assert (from_cache.flags, from_cache.groups) == (shipped.flags, shipped.groups)
+
+
+def test_the_cache_is_used_only_inside_its_block(tmp_path: Path) -> None:
+    shipped = sre_compile.compile
+    re.purge()
+    with regex_cache.compiling_with_cache(tmp_path):
+        re.compile(LONG)
+    re.purge()
+    assert sre_compile.compile is shipped
+    assert len(list(tmp_path.glob("*.sre"))) == 1
+    re.compile(LONG + "x")  # outside the block: compiled as Python does, nothing written
+    re.purge()
+    assert len(list(tmp_path.glob("*.sre"))) == 1

@@ -9,7 +9,9 @@ handed to ``_sre.compile`` exactly as ``sre_compile.compile`` would hand it. Pat
 :data:`LONG_PATTERN` (all but this one) compile as before. A cache file that is missing, unreadable or
 written for another Python is ignored and written again; a read-only folder only costs the compilation.
 
-Plain Python, no Rasa: used by :mod:`.rasa_launcher`.
+Used by the Rasa launcher (:mod:`bot.runtime.rasa_launcher`, for the whole process) and by the action
+server's search index (:mod:`bot.knowledge.search`, while spaCy loads). Standard library only: every package
+may import it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import sre_parse
 import sys
 import tempfile
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +105,14 @@ def compile_with_cache(folder: Path) -> Callable[..., Any]:
 def install(folder: Path) -> None:
     """Every later ``re.compile`` of a long pattern in this process goes through the cache in ``folder``."""
     sre_compile.compile = compile_with_cache(folder)
+
+
+@contextmanager
+def compiling_with_cache(folder: Path) -> Iterator[None]:
+    """The same, only inside the ``with`` block (other threads compiling meanwhile use the cache too)."""
+    original = sre_compile.compile
+    sre_compile.compile = compile_with_cache(folder)
+    try:
+        yield
+    finally:
+        sre_compile.compile = original
