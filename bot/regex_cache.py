@@ -77,12 +77,15 @@ def write(path: Path, header: dict[str, Any], code: list[int]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".sre-")
+    except OSError:
+        return  # a read-only folder: the next start compiles again
+    try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(json.dumps({**header, "length": len(code)}).encode() + b"\n")
             stream.write(array(_CODE_TYPECODE, code).tobytes())
         os.replace(temporary, path)
     except OSError:
-        return  # a read-only folder: the next start compiles again
+        Path(temporary).unlink(missing_ok=True)  # a full disk: no half-written file left behind
 
 
 def compile_with_cache(folder: Path) -> Callable[..., Any]:

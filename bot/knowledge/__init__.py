@@ -5,6 +5,6 @@
 - :mod:`.search`: free-text search ranked by meaning (spaCy word vectors);
 - :mod:`.recommend`: tools and examples ranked for a diagnostic, with a reason each.
 
-Plain Python: may import :mod:`bot.diagnostic` (tags are questionnaire ids), :mod:`bot.paths` and :mod:`bot.regex_cache`;
-never Rasa, Sanic, SQLAlchemy or the web app.
+Plain Python: may import :mod:`bot.diagnostic` (tags are questionnaire ids), :mod:`bot.paths` and
+:mod:`bot.regex_cache`; never Rasa, Sanic, SQLAlchemy or the web app.
 """

@@ -4,7 +4,8 @@ Every wait is bounded: each HTTP call has a timeout (tests/client.py), retries a
 counted, and the processes are (re)started with Production's own time limits.
 The tests that stop a process put it back before they end, and a process killed with
 ``kill -9`` is started again by the supervisor, which the test waits for, so the order of
-the tests does not matter (the kill -9 tests come last, a Rasa server's the slowest; every process is back within 10 s).
+the tests does not matter (the kill -9 tests come last, a Rasa server's the slowest; every process is back
+within 10 s).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def test_a_long_pattern_compiled_from_the_cache_behaves_as_pythons_own(cached_co
     assert regex_cache.read(written) == (header | {"length": len(code)}, code)
 
 
-def test_the_cached_program_is_the_one_python_compiles(tmp_path: Path) -> None:
+def test_the_cached_program_is_the_one_python_compiles() -> None:
     header, code = regex_cache.compile_program(LONG, re.IGNORECASE)
     reference = sre_compile.compile(LONG, re.IGNORECASE)
     built = regex_cache.build(LONG, header, code)
@@ -108,3 +108,12 @@ def test_the_cache_is_used_only_inside_its_block(tmp_path: Path) -> None:
     re.compile(LONG + "x")  # outside the block: compiled as Python does, nothing written
     re.purge()
     assert len(list(tmp_path.glob("*.sre"))) == 1
+
+
+def test_a_write_that_fails_leaves_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def disk_full(source: str, target: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(regex_cache.os, "replace", disk_full)
+    regex_cache.write(tmp_path / "program.sre", {"flags": 0}, [1, 2, 3])
+    assert not list(tmp_path.iterdir())
