@@ -1,8 +1,10 @@
-"""Our stack with and without the process tuning (thread pools, allocator), side by side in one run.
+"""Two variants of our stack side by side in one run: with and without the process tuning, or two trained models.
 
 ``python -m bench.tuning [--conversations N] [--users N]`` starts two stacks of our assistant on their own ports
 (``BENCH_PORT_OFFSET``-moved) and databases: one with the environment of :data:`bot.runtime.processes.RASA_TUNING_ENV`
-and ``SERVICE_TUNING_ENV`` (what ``make run`` uses), one without. It then sends complete diagnostics to each in
+and ``SERVICE_TUNING_ENV`` (what ``make run`` uses), one without. With ``--models A.tar.gz B.tar.gz``, both stacks
+are tuned and differ only by the model they load (a change of config.yml measured against the previous one).
+It then sends complete diagnostics to each in
 turn (the same answers to both, alternating conversation by conversation, so that a shared machine's noise falls
 on both alike), and prints, for each stack: turn p50, the CPU milliseconds per turn of each process (/proc
 user+system), and each process's resident memory (VmRSS) after the load. The figures go to
@@ -26,14 +28,16 @@ from bench.usage import cpu_ms_per_turn, cpu_snapshot, tree_rss_mib
 from bot.runtime.processes import DEFAULT_MODEL
 from bot.runtime.stack import Stack
 
-VARIANTS = ("untuned", "tuned")
+#: variant name -> (the model it loads, whether it runs with the process tuning)
+Variants = dict[str, tuple[Path, bool]]
+TUNING_VARIANTS: Variants = {"untuned": (DEFAULT_MODEL, False), "tuned": (DEFAULT_MODEL, True)}
 
 
-def start(running: ExitStack, variant: str, number: int) -> Stack:
+def start(running: ExitStack, variant: str, number: int, model: Path, tuned: bool) -> Stack:
     data_dir = Path(running.enter_context(tempfile.TemporaryDirectory(prefix=f"bench-tuning-{variant}-")))
     ports = tuple(port + 10 * number for port in OUR_PORTS)
-    stack = make_stack(ports, data_dir, DEFAULT_MODEL)  # type: ignore[arg-type]
-    if variant == "untuned":
+    stack = make_stack(ports, data_dir, model)  # type: ignore[arg-type]
+    if not tuned:
         stack.rasa_tuning, stack.service_tuning = {}, {}
     load_database(stack_env(data_dir))
     stack.start()
@@ -46,18 +50,19 @@ async def one_conversation(bot: Bot, sender: str, sample: Sample) -> None:
         await simulate_user(session, bot, sender, time.monotonic(), 1, sample)
 
 
-def compare(conversations: int, users: int) -> dict[str, Any]:
+def compare(conversations: int, users: int, variants: Variants = TUNING_VARIANTS) -> dict[str, Any]:
     with ExitStack() as running:
-        stacks = {variant: start(running, variant, number) for number, variant in enumerate(VARIANTS)}
+        stacks = {variant: start(running, variant, number, *variants[variant])
+                  for number, variant in enumerate(variants)}
         bots = {variant: Bot(variant, stack.rasa_url, our_script, RESULT_MARKER,
                              pids={name: process.pid for name, process in stack.processes.items()},
                              api_token=stack.api_token)
                 for variant, stack in stacks.items()}
         for variant, bot in bots.items():  # warm-up: first-use loading is not what is measured
             asyncio.run(one_conversation(bot, f"bench-tuning-{variant}-warmup", Sample()))
-        samples = {variant: Sample() for variant in VARIANTS}
-        cpu = {variant: 0.0 for variant in VARIANTS}
-        totals: dict[str, dict[str, float]] = {variant: {} for variant in VARIANTS}
+        samples = {variant: Sample() for variant in variants}
+        cpu = {variant: 0.0 for variant in variants}
+        totals: dict[str, dict[str, float]] = {variant: {} for variant in variants}
         for index in range(conversations):
             for variant, bot in bots.items():
                 before = cpu_snapshot(bot.pids)
@@ -85,11 +90,16 @@ def compare(conversations: int, users: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Our stack with and without the process tuning, side by side.")
+    parser = argparse.ArgumentParser(description="Two variants of our stack, side by side.")
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--users", type=int, default=1, help="simultaneous users per conversation round")
+    parser.add_argument("--models", type=Path, nargs=2, metavar=("A", "B"),
+                        help="compare two trained models (both stacks tuned) instead of tuned and untuned")
     args = parser.parse_args(argv)
-    results = compare(args.conversations, args.users)
+    variants = TUNING_VARIANTS
+    if args.models:
+        variants = {f"A ({args.models[0].name})": (args.models[0], True), f"B ({args.models[1].name})": (args.models[1], True)}
+    results = compare(args.conversations, args.users, variants)
     for variant, figures in results.items():
         cpu = ", ".join(f"{name} {value:.1f}" for name, value in figures["cpu_ms_per_turn"].items())
         rss = ", ".join(f"{name} {value:.0f}" for name, value in figures["rss_mib"].items())
