@@ -1,11 +1,13 @@
-"""The recommendation measured on a blind relevance set: graded gain of the tools and examples shown.
+"""The recommendation measured on two blind relevance sets: graded gain of the tools and examples shown.
 
-``tests/knowledge/relevance_set.yml``: 16 profiles (answers and the words typed), each tool and example
-graded 2 (among the most useful), 1 (reasonable) or 0 by judges who never saw the ranking code. For one
+``tests/knowledge/relevance_set.yml`` and ``relevance_heldout.yml``: 16 profiles each (answers and the words
+typed), each tool and example graded 2 (among the most useful), 1 (reasonable) or 0 by judges who never saw
+the ranking code; four judges in all, two per set. The second set was written on 2026-12-04, after the
+ranking was tuned, and measured once with it. For one
 profile, the graded gain of the k items shown is the sum of their grades over the sum of the k best
 grades the base allows (so 100 when the shown items are as good as the best possible choice); the figure
 is the mean over the profiles. The search index gives the words their meaning, as in the running
-assistant. Every figure is written to tests/output/recommendation_relevance.json.
+assistant. Every figure is written to tests/output/recommendation_<set>.json.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from bot.knowledge.search import SearchIndex
 from bot.result.build import FullResult, build_result
 
 ROOT = Path(__file__).resolve().parents[3]
-RELEVANCE_SET = ROOT / "tests" / "knowledge" / "relevance_set.yml"
-REPORT = ROOT / "tests" / "output" / "recommendation_relevance.json"
-# The target of issue 13 is 85/100 for both; measured on 2026-12-03: tools 81.2, examples 76.6 (docs/knowledge.md).
-# The gate holds what is reached, so that the ranking cannot get worse unnoticed.
+SETS = ROOT / "tests" / "knowledge"
+REPORTS = ROOT / "tests" / "output"
+# The target of issue 13 is 85/100 for both. Measured (docs/knowledge.md): relevance_set.yml tools 81.2, examples
+# 76.6 (2026-12-03); relevance_heldout.yml tools 80.2, examples 65.6 (2026-12-04, its first and only run before
+# it was committed). The gates hold what is reached, so that the ranking cannot get worse unnoticed.
 TARGET_GAIN = 85.0
-REQUIRED_GAIN = {"tools": 80.0, "examples": 75.0}
+REQUIRED_GAIN = {"relevance_set.yml": {"tools": 80.0, "examples": 75.0},
+                 "relevance_heldout.yml": {"tools": 80.0, "examples": 65.0}}
 MAX_SHARE_OF_ONE_TOOL = 1 / 3
 
 
@@ -44,9 +48,14 @@ def catalogue(survey: Questionnaire) -> Catalogue:
     return load_catalogue(survey)
 
 
+@pytest.fixture(scope="module", params=list(REQUIRED_GAIN))
+def set_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def profiles() -> list[dict[str, Any]]:
-    return yaml.safe_load(RELEVANCE_SET.read_text(encoding="utf-8"))["profiles"]
+def profiles(set_name: str) -> list[dict[str, Any]]:
+    return yaml.safe_load((SETS / set_name).read_text(encoding="utf-8"))["profiles"]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +84,7 @@ def test_the_set_is_blind_and_large_enough(profiles: list[dict[str, Any]], catal
 
 
 def test_graded_gain_of_tools_and_examples(results: dict[str, FullResult], profiles: list[dict[str, Any]],
-                                           catalogue: Catalogue) -> None:
+                                           catalogue: Catalogue, set_name: str) -> None:
     per_profile = {}
     for profile in profiles:
         result = results[profile["id"]]
@@ -86,12 +95,14 @@ def test_graded_gain_of_tools_and_examples(results: dict[str, FullResult], profi
         per_profile[profile["id"]] = figures
     means = {key: round(sum(figures[key] for figures in per_profile.values()) / len(per_profile), 1)
              for key in ("tools", "examples")}
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps({"mean_graded_gain": means, "profiles": per_profile}, indent=2), encoding="utf-8")
-    print(f"recommendation graded gain on {len(profiles)} blind profiles: tools {means['tools']}/100, "
-          f"examples {means['examples']}/100 (gate {REQUIRED_GAIN['tools']:.0f} and {REQUIRED_GAIN['examples']:.0f}, "
-          f"target {TARGET_GAIN:.0f}); {REPORT}")
-    assert means["tools"] >= REQUIRED_GAIN["tools"] and means["examples"] >= REQUIRED_GAIN["examples"]
+    report = REPORTS / f"recommendation_{set_name.removesuffix('.yml')}.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps({"mean_graded_gain": means, "profiles": per_profile}, indent=2), encoding="utf-8")
+    required = REQUIRED_GAIN[set_name]
+    print(f"recommendation graded gain on {set_name} ({len(profiles)} blind profiles): tools {means['tools']}/100, "
+          f"examples {means['examples']}/100 (gate {required['tools']:.0f} and {required['examples']:.0f}, "
+          f"target {TARGET_GAIN:.0f}); {report}")
+    assert means["tools"] >= required["tools"] and means["examples"] >= required["examples"]
 
 
 def test_no_tool_dominates_the_results(results: dict[str, FullResult]) -> None:
