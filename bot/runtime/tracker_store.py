@@ -146,10 +146,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
                 events = list(itertools.islice(tracker.events, known.stored, None))
             else:
                 events = list(self._additional_events(session, tracker))
-            rows = [self._row(tracker.sender_id, event) for event in events]
-            session.add_all(rows)
-            session.flush()  # the ids of the new rows, before the commit expires them
-            last = (rows[-1].id, rows[-1].timestamp) if rows else None
+            last = self._insert(session, tracker.sender_id, events)
             session.commit()
         if last is None:
             last = (known.last_id, known.last_timestamp) if known is not None else None
@@ -157,17 +154,34 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             return
         self._keep(KnownTracker(tracker, self.domain, last[0], last[1], len(tracker.events)))
 
-    def _row(self, sender_id: str, event: Event) -> Any:
+    def _insert(self, session: Any, sender_id: str, events: list[Event]) -> tuple[int, float | None] | None:
+        """The rows Rasa's own save writes for ``events``, in one statement; the id and timestamp of the last.
+
+        One multi-row insert instead of the ORM's one INSERT per event (it needs every new id). Only the last
+        id is kept, and it is this turn's: the lock store lets one turn at a time write a conversation.
+        """
+        if not events:
+            return None
+        table = self.SQLEvent.__table__
+        session.execute(table.insert(), [self._row(sender_id, event) for event in events])
+        last = session.execute(
+            sa.select(table.c.id, table.c.timestamp).where(table.c.sender_id == sender_id)
+            .order_by(table.c.id.desc()).limit(1)
+        ).one()
+        return last.id, last.timestamp
+
+    @staticmethod
+    def _row(sender_id: str, event: Event) -> dict[str, Any]:
         """The row Rasa's own save writes for an event."""
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
     def _keep(self, known: KnownTracker) -> None:
         if self.cache_size == 0:
