@@ -46,7 +46,9 @@
    latest message's ranking is read by the actions (``bot.diagnostic.answers``, ``corrections``,
    ``actions/conversation.py``); older messages are read for their text, intent and entities only
    (``actions/reading.py``). The older rankings are left out of the call; the tracker itself, the tracker
-   store and the event broker keep them.
+   store and the event broker keep them. So are the text, buttons and metadata of the bot's messages
+   before the latest user message (a third of a late call's 100 kB): no action reads a bot message, and
+   these events keep their place and timestamp.
 7. SQLAlchemy 1.4 gives an SQLite file database a ``NullPool``: Rasa's tracker store and SQL event
    broker opened a new SQLite connection (file, schema, PRAGMAs) for every unit of work, several per
    turn: 6.5 % of a Rasa server's CPU in ``make run`` (docs/performance.md). Their engines now keep
@@ -247,6 +249,9 @@ def _install_lean_action_calls() -> None:
             if isinstance(parse, dict) and "intent_ranking" in parse:
                 # A new dict: the event's as_dict() may share its parse_data with the tracker's own event.
                 events[index]["parse_data"] = {key: value for key, value in parse.items() if key != "intent_ranking"}
+        for index in range(users[-1] if users else 0):
+            if events[index].get("event") == "bot":
+                events[index] = {key: events[index][key] for key in ("event", "timestamp") if key in events[index]}
         return call
 
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]

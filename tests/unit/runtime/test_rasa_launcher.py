@@ -22,6 +22,7 @@ from rasa.shared.core.events import (
     ActionExecuted,
     ActionReverted,
     ActiveLoop,
+    BotUttered,
     Event,
     Restarted,
     SessionStarted,
@@ -165,14 +166,24 @@ def typed(text: str, intent: str) -> UserUttered:
                                    "entities": [], "text": text})
 
 
-def test_action_calls_leave_out_the_older_rankings_only(launcher: None) -> None:
+def test_action_calls_leave_out_the_older_rankings_and_bot_messages_only(launcher: None) -> None:
+    menu = {"buttons": [{"title": "Commencer", "payload": "/start"}]}
     tracker = DialogueStateTracker.from_events("lean", [
         ActionExecuted("action_listen"), typed("une asso", "inform"), ActionExecuted("utter_menu"),
+        BotUttered("Que voulez-vous faire ?", menu, {"utter_action": "utter_menu"}),
         ActionExecuted("action_listen"), typed("40 salariés", "answer_size"),
+        BotUttered("Noté.", None, {"utter_action": "utter_noted"}),
     ])
     call = RemoteAction("action_read", EndpointConfig("http://127.0.0.1:1/webhook"))._action_call_format(
         tracker, Domain.empty())
-    users = [event for event in call["tracker"]["events"] if event["event"] == "user"]
+    events = call["tracker"]["events"]
+    assert [event["event"] for event in events] == [event.type_name for event in tracker.events]
+    bots = [event for event in events if event["event"] == "bot"]
+    assert set(bots[0]) == {"event", "timestamp"}
+    assert bots[1]["text"] == "Noté." and bots[1]["metadata"] == {"utter_action": "utter_noted"}
+    # The tracker keeps every bot message whole.
+    assert next(event.data for event in tracker.events if isinstance(event, BotUttered)) == menu
+    users = [event for event in events if event["event"] == "user"]
     assert "intent_ranking" not in users[0]["parse_data"]
     assert users[0]["parse_data"]["intent"]["name"] == "inform" and users[0]["text"] == "une asso"
     assert len(users[1]["parse_data"]["intent_ranking"]) == 2
