@@ -53,7 +53,7 @@ $(SPACY_MODEL): bot/runtime/spacy_model.py | install
 spacy: $(SPACY_MODEL) ## build the French spaCy pipeline (models/spacy_fr)
 
 $(MODEL): $(TRAINING_DATA) $(SPACY_MODEL) | install
-	$(RASA) train --config config.yml --domain domain.yml --data data/rasa --out models --fixed-model-name alliance
+	$(PY) -m bot.runtime.rasa_launcher train --config config.yml --domain domain.yml --data data/rasa --out models --fixed-model-name alliance
 
 train: $(MODEL) ## train the assistant when config.yml, domain.yml or data/rasa changed
 

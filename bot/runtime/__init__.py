@@ -7,8 +7,8 @@
 - :mod:`.production`: ``python -m bot.runtime.production run`` (``make run-prod``): N Rasa servers,
   PostgreSQL, Redis, nginx (:mod:`.nginx` writes its configuration); ``prepare`` and ``exec NAME`` for
   the systemd units of deploy/systemd;
-- :mod:`.rasa_launcher`: the Rasa CLI with measured speed fixes; :mod:`.rasa_shared` adds the fixes
-  for several servers sharing their stores;
+- :mod:`.rasa_launcher`: the Rasa CLI with measured speed fixes (:mod:`.rasa_training`: those of ``rasa
+  train``); :mod:`.rasa_shared` adds the fixes for several servers sharing their stores;
 - :mod:`.tracker_store`: Rasa's SQL tracker store read incrementally (loaded by Rasa);
 - :mod:`.spacy_model`: builds the French spaCy pipeline of the NLU.
 
