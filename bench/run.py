@@ -314,7 +314,7 @@ class Benchmark:
         else:
             training = self.guarded("training", measure_training)
             self.raw["training_s"] = training
-            self.add("Training", "`rasa train --force` wall time (s)", None, training)
+            self.add("Training", "`rasa train --force` wall time, through the launcher as `make train` (s)", None, training)
         self.raw["stock_init_s"] = self.guarded("stock bot creation", ensure_stock_bot)
         if not self.model.exists():
             self.problems.append(f"our assistant: no trained model at {self.model} (`make train`)")
