@@ -65,8 +65,9 @@ class QuickSQLEventBroker(SQLEventBroker):
     def _write(self, events: list[dict[str, Any]]) -> None:
         try:
             with self.session_scope() as session:
-                session.add_all([self.SQLBrokerEvent(sender_id=item.get("sender_id"), data=json.dumps(item))
-                                 for item in events])
+                # One multi-row insert: the ORM's add_all would insert row by row, to learn every new id.
+                session.execute(self.SQLBrokerEvent.__table__.insert(),
+                                [{"sender_id": item.get("sender_id"), "data": json.dumps(item)} for item in events])
                 session.commit()
         except Exception:  # the database busy or gone: the figures miss these, the chat goes on
             LOGGER.exception("could not write %d events for the analytics", len(events))
