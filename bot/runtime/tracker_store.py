@@ -155,10 +155,11 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         self._keep(KnownTracker(tracker, self.domain, last[0], last[1], len(tracker.events)))
 
     def _insert(self, session: Any, sender_id: str, events: list[Event]) -> tuple[int, float | None] | None:
-        """The rows Rasa's own save writes for ``events``, in one statement; the id and timestamp of the last.
+        """The rows Rasa's own save writes for ``events``; the id and timestamp of the last one.
 
-        One multi-row insert instead of the ORM's one INSERT per event (it needs every new id). Only the last
-        id is kept, and it is this turn's: the lock store lets one turn at a time write a conversation.
+        One multi-row insert, then one read of the conversation's last row, instead of the ORM's one INSERT per
+        event (it needs every new id). That last row is this turn's: the lock store lets one turn at a time
+        write a conversation.
         """
         if not events:
             return None

@@ -8,6 +8,7 @@ compared: the layers' weights and the optimizer's slots must be bitwise the same
 
 from __future__ import annotations
 
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +61,6 @@ def train(folder: Path) -> tf.train.CheckpointReader:
     (folder / "config.yml").write_text(CONFIG, encoding="utf-8")
     (folder / "nlu.yml").write_text(NLU, encoding="utf-8")
     train_nlu(str(folder / "config.yml"), str(folder / "nlu.yml"), str(folder / "out"), fixed_model_name="small")
-    import tarfile
-
     with tarfile.open(folder / "out" / "small.tar.gz") as archive:
         archive.extractall(folder / "model")
     (checkpoint,) = (folder / "model").glob("components/train_DIETClassifier*/DIETClassifier.tf_model.index")
