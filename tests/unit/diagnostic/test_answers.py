@@ -115,6 +115,18 @@ def test_too_weak_an_option_is_not_an_answer(survey: Questionnaire) -> None:
     assert interpret(survey, message, "goal").answers == {}
 
 
+def test_an_option_is_stored_only_with_a_clear_lead_over_the_next(survey: Questionnaire) -> None:
+    # Under twice the next option's confidence it is a doubt between the two; from twice, an answer.
+    doubtful = parse("euh, ça dépend des années", "inform_experience_ponctuel",
+                     ranking={"inform_experience_ponctuel": 0.6, "inform_experience_habitude": 0.35, "deny": 0.05})
+    reading = interpret(survey, doubtful, "experience")
+    assert reading.answers == {}
+    assert set(reading.doubts["experience"]) >= {"ponctuel", "habitude"}
+    clear = parse("de temps en temps", "inform_experience_ponctuel",
+                  ranking={"inform_experience_ponctuel": 0.66, "inform_experience_habitude": 0.32})
+    assert interpret(survey, clear, "experience").answers == {"experience": "ponctuel"}
+
+
 def test_answering_intents() -> None:
     assert is_answering_intent("inform_goal_odd") and is_answering_intent("answer") and is_answering_intent("deny")
     assert not is_answering_intent("why_question") and not is_answering_intent("ask_doors")
